@@ -1,0 +1,174 @@
+"""The parameter set: every biological, radiobiological, imaging and treatment parameter.
+
+A :class:`ParameterSet` is an immutable mapping from parameter names (units in the names) to
+values, validated against the hard bounds in :mod:`oligosim.params.defaults`, with
+:meth:`ParameterSet.to_arrays` compiling it to the flat arrays the kernels read
+(layout in :mod:`oligosim.engine._jit`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+
+from oligosim.engine import _jit as J
+from oligosim.errors import ParameterError
+from oligosim.params.defaults import (
+    CLONE_SCALARS,
+    DRUG_SCALARS,
+    ORGAN_DEFAULTS,
+    SCALARS,
+    SENSITIVITY,
+    Spec,
+)
+
+_ORGAN_NUMERIC_FIELDS = tuple(f for f in J.ORGAN_FIELDS if f != "modality")
+
+
+def _organ_specs() -> dict[str, Spec]:
+    """Expand the organ table into named scalar specs ``{organ}_{field}``."""
+    out: dict[str, Spec] = {}
+    for organ, row in ORGAN_DEFAULTS.items():
+        for field, value in zip(J.ORGAN_FIELDS, row, strict=True):
+            if field == "modality":
+                continue
+            hi = float("inf") if field in ("detection_mm", "measurable_mm", "death_weight",
+                                           "tropism", "met_weight", "dose_gy",
+                                           "fractions") else 1.0
+            if field == "alpha_multiplier":
+                hi = 5.0
+            out[f"{organ}_{field}"] = Spec(float(value), 0.0, hi, "see engine/_jit.ORGAN_FIELDS",
+                                           "params/defaults.py ORGAN_DEFAULTS (per-column "
+                                           "sources there)")
+    return out
+
+
+SPECS: dict[str, Spec] = {**SCALARS, **CLONE_SCALARS, **DRUG_SCALARS, **_organ_specs()}
+MODALITY_DEFAULTS = {organ: row[4] for organ, row in ORGAN_DEFAULTS.items()}
+
+
+@dataclass(frozen=True)
+class KernelParameters:
+    """The parameter set compiled to arrays (all float64).
+
+    Attributes
+    ----------
+    scalars : (N_SCALAR_PARAMS,) indexed by ``engine._jit.P_*``
+    organ : (N_ORGANS, N_ORGAN_FIELDS) indexed by ``O_*``
+    kill_rate : (N_DRUGS,) net kill of sensitive cells, per month (delta_D)
+    sensitivity : (N_DRUGS, N_CLONES) 1 = killed, 0 = resistant
+    penetration : (N_ORGANS, N_DRUGS) pi_{organ, D}
+    subtype_sigma : (N_SUBTYPES, N_DRUGS) sigma_subtype (1 for non-TKI regimens)
+    fitness_cost : (N_CLONES,) c_k
+    mutation_rate : (N_CLONES,) u_k, established lineages per cell (0 for the sensitive clone)
+    growth_multiplier : (N_CLONES,) untreated growth relative to g0 (transformation faster)
+    """
+
+    scalars: np.ndarray
+    organ: np.ndarray
+    kill_rate: np.ndarray
+    sensitivity: np.ndarray
+    penetration: np.ndarray
+    subtype_sigma: np.ndarray
+    fitness_cost: np.ndarray
+    mutation_rate: np.ndarray
+    growth_multiplier: np.ndarray
+
+
+class ParameterSet(Mapping[str, float]):
+    """Validated, immutable set of named model parameters.
+
+    Parameters
+    ----------
+    values : mapping, optional
+        Overrides of the defaults, by name. Unknown names and out-of-range values raise
+        :class:`~oligosim.errors.ParameterError` naming the parameter and its allowed range.
+    name : str
+        An identifier recorded in ``run.json`` (e.g. ``"literature-defaults"``).
+    """
+
+    def __init__(self, values: Mapping[str, float] | None = None, *,
+                 name: str = "literature-defaults", source: str | None = None) -> None:
+        merged = {k: s.default for k, s in SPECS.items()}
+        for key, value in (values or {}).items():
+            if key not in SPECS:
+                close = [k for k in SPECS if k.split("_")[0] == key.split("_")[0]][:8]
+                raise ParameterError(f"unknown parameter '{key}'", field=key, file=source,
+                                     allowed=", ".join(close) if close else
+                                     "see oligosim.params.SPECS")
+            try:
+                v = float(value)
+            except (TypeError, ValueError):
+                raise ParameterError(f"parameter '{key}' must be a number", field=key,
+                                     value=value, file=source) from None
+            spec = SPECS[key]
+            if not (spec.lo <= v <= spec.hi) or np.isnan(v):
+                raise ParameterError(f"parameter '{key}' = {v!r} is out of range",
+                                     field=key, file=source,
+                                     allowed=f"[{spec.lo}, {spec.hi}] {spec.unit}")
+            merged[key] = v
+        self._values = MappingProxyType(merged)
+        self.name = name
+
+    def __getitem__(self, key: str) -> float:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def replace(self, name: str | None = None, **values: float) -> ParameterSet:
+        """A new set with some values changed (validated)."""
+        changed = {k: v for k, v in self._values.items() if v != SPECS[k].default}
+        changed.update(values)
+        return ParameterSet(changed, name=name or self.name)
+
+    def sources(self) -> dict[str, str]:
+        """Name -> citation or named assumption of every parameter."""
+        return {k: SPECS[k].source for k in self._values}
+
+    def to_arrays(self) -> KernelParameters:
+        """Compile to the flat arrays of :class:`KernelParameters`."""
+        v = self._values
+        scalars = np.array([v[name] for name in J.SCALAR_PARAMS], dtype=np.float64)
+        organ = np.zeros((J.N_ORGANS, J.N_ORGAN_FIELDS))
+        for i, name in enumerate(J.ORGANS):
+            for f, field in enumerate(J.ORGAN_FIELDS):
+                if field == "modality":
+                    organ[i, f] = J.MODALITIES.index(MODALITY_DEFAULTS[name])
+                else:
+                    organ[i, f] = v[f"{name}_{field}"]
+        kill = np.zeros(J.N_DRUGS)
+        for d, drug in enumerate(J.DRUGS):
+            if drug != "none":
+                kill[d] = v[f"kill_rate_{drug}_per_month"]
+        sens = np.array([SENSITIVITY[d] for d in J.DRUGS], dtype=np.float64)
+        pen = np.ones((J.N_ORGANS, J.N_DRUGS))
+        pen[J.BRAIN, J.DRUG_TKI1G] = v["penetration_brain_tki_1g"]
+        pen[J.BRAIN, J.DRUG_TKI2G] = v["penetration_brain_tki_2g"]
+        pen[J.BRAIN, J.DRUG_OSI] = v["penetration_brain_osimertinib"]
+        for d in (J.DRUG_PLATINUM, J.DRUG_PEM_MAINT, J.DRUG_LATER):
+            pen[J.BRAIN, d] = v["penetration_brain_chemo"]
+        sigma = np.ones((J.N_SUBTYPES, J.N_DRUGS))
+        for d in (J.DRUG_TKI1G, J.DRUG_TKI2G, J.DRUG_OSI):
+            sigma[1, d] = v["sensitivity_l858r"]
+            sigma[2, d] = v["sensitivity_uncommon"]
+        cost = np.array([0.0] + [v[f"fitness_cost_{c}"] for c in J.CLONES[1:]])
+        mut = np.array([0.0] + [v[f"mutation_rate_{c}"] for c in J.CLONES[1:]])
+        gmult = np.ones(J.N_CLONES)
+        gmult[J.CLONE_TRANSFORMED] = v["growth_transformed_multiplier"]
+        return KernelParameters(scalars, organ, kill, sens, pen, sigma, cost, mut, gmult)
+
+    def to_dict(self) -> dict[str, float]:
+        """Plain dict of all values."""
+        return dict(self._values)
+
+
+def default_parameters() -> ParameterSet:
+    """The default parameter set (literature values until calibration ships a fit)."""
+    return ParameterSet()
