@@ -1,0 +1,41 @@
+"""Decode the kernels' per-patient output arrays into the §2.11 patients table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from oligosim.engine import _jit as J
+from oligosim.engine import layout as L
+
+_CODES = {
+    "death_cause": J.DEATH_CAUSES,
+    "best_response": J.RESPONSES,
+    "first_pd_pattern": J.PD_PATTERNS,
+    "subtype": J.SUBTYPES,
+}
+_BOOL = ("first_pd_residual_only", "oligo_pd_at_first_pd", "cns_progression", "female")
+_INT = ("pfs_event", "os_event", "ttd_event", "pfs2_event", "n_visible_baseline",
+        "n_organs_baseline", "n_progressing_at_first_pd", "n_lat_courses", "n_lesions_ablated",
+        "n_local_failures", "n_grade3_toxicity", "n_occult_baseline", "max_lesions_used")
+_CLONE_OR_NONE = ("none", *J.CLONES)
+_DRUG_OR_NONE = ("not_reached", "best_supportive_care", *J.DRUGS[1:])
+
+
+def patients_frame(out: np.ndarray, patient_ids: np.ndarray, strategy: str) -> pd.DataFrame:
+    """One row per patient: ids, strategy, and every OUTPUT_COLUMNS entry, decoded."""
+    df = pd.DataFrame(out, columns=L.OUTPUT_COLUMNS)
+    df = df.drop(columns=["error"])
+    for col, names in _CODES.items():
+        df[col] = pd.Categorical.from_codes(df[col].astype(np.int64), categories=list(names))
+    df["resistance_at_first_pd"] = pd.Categorical.from_codes(
+        df["resistance_at_first_pd"].astype(np.int64) + 1, categories=list(_CLONE_OR_NONE))
+    df["second_line"] = pd.Categorical.from_codes(
+        df["second_line"].astype(np.int64) + 1, categories=list(_DRUG_OR_NONE))
+    for col in _BOOL:
+        df[col] = df[col].astype(bool)
+    for col in _INT:
+        df[col] = df[col].astype(np.int64)
+    df.insert(0, "patient_id", patient_ids.astype(np.int64))
+    df.insert(0, "strategy", strategy)
+    return df

@@ -1,0 +1,81 @@
+"""Write the output folder of ``oligosim run`` atomically (DESIGN.md §5.2)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from oligosim.outcomes.survival import km_curves
+from oligosim.runner import Results
+from oligosim.scenario import scenario_hash
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def run_metadata(results: Results, version: str) -> dict[str, Any]:
+    """Provenance recorded in run.json."""
+    import numba
+
+    return _clean({
+        "package": "oligosim",
+        "version": version,
+        "scenario": results.scenario.name,
+        "scenario_sha256": scenario_hash(results.scenario),
+        "seed": results.seed,
+        "n_patients": results.n_patients,
+        "strategies": results.strategies,
+        "parameter_set": results.parameters.name,
+        "parameters": results.parameters.to_dict(),
+        "random_streams": "Philox4x64-10 keyed by (seed, purpose); counter (block, patient_id, "
+                          "substream, 0) — DESIGN.md §2.13",
+        "engine": "numba",
+        "timings_seconds": results.timings,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "threads": numba.get_num_threads(),
+    })
+
+
+def write_outputs(results: Results, out_dir: str | Path, version: str) -> Path:
+    """Write summary.csv, patients.parquet, km.csv and run.json into ``out_dir``.
+
+    Everything is first written into a temporary sibling folder, then swapped in with a
+    rename, so a crash never leaves a half-written output folder.
+    """
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        results.summary.to_csv(tmp / "summary.csv", index=False)
+        results.patients.to_parquet(tmp / "patients.parquet", index=False)
+        km_curves(results.patients).to_csv(tmp / "km.csv", index=False)
+        (tmp / "run.json").write_text(json.dumps(run_metadata(results, version), indent=2))
+        if out.exists():
+            old = out.with_name(f".{out.name}.old")
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

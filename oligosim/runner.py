@@ -1,0 +1,204 @@
+"""Layer 4: run a scenario through an engine in batches, on threads (DESIGN.md §3, §5.3).
+
+Every patient's randomness is keyed by (seed, patient_id, purpose), so results are identical
+for any thread count, batch size or strategy order. Batches bound memory by the batch, not
+the cohort (DESIGN §3 streaming).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+import pandas as pd
+
+from oligosim.engine import _jit as J
+from oligosim.engine import layout as L
+from oligosim.errors import CapacityError, OligosimInputError, ScenarioError
+from oligosim.outcomes.patients import patients_frame
+from oligosim.outcomes.summary import summarise
+from oligosim.params import ParameterSet
+from oligosim.scenario import CompiledScenario, Scenario, compile_scenario
+
+DEFAULT_BATCH = 50_000
+
+
+@dataclass
+class Trace:
+    """Per-patient trace of one strategy (DESIGN §2.11 trace mode).
+
+    ``events``: DataFrame (time_months, event, lesion, value); ``scans``: DataFrame with one
+    row per scan and lesion (time_months, lesion, organ, measured_mm, true_mm, cells_<clone>).
+    """
+
+    strategy: str
+    patient_id: int
+    events: pd.DataFrame
+    scans: pd.DataFrame
+
+
+@dataclass
+class Results:
+    """What :func:`run_scenario` returns."""
+
+    scenario: Scenario
+    strategies: list[str]
+    patients: pd.DataFrame
+    seed: int
+    n_patients: int
+    parameters: ParameterSet
+    traces: list[Trace] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    _summary: pd.DataFrame | None = None
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per strategy (DESIGN §5.2 summary.csv), computed on first access."""
+        if self._summary is None:
+            self._summary = summarise(self.patients, self.strategies)
+        return self._summary
+
+
+def _threads(jobs: int | None) -> int:
+    n = jobs if jobs is not None else (os.cpu_count() or 1)
+    if n < 1:
+        raise OligosimInputError("jobs must be at least 1", field="jobs", value=jobs)
+    return min(n, numba.config.NUMBA_NUM_THREADS)
+
+
+def simulate_strategy(cs: CompiledScenario, index: int, patient_ids: np.ndarray, seed: int,
+                      n_traced: int = 0) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Run one strategy of a compiled scenario for ``patient_ids``; raw output arrays."""
+    from oligosim.engine.kernel import simulate_batch
+
+    n = patient_ids.shape[0]
+    out = np.empty((n, L.N_OUT))
+    trace = L.alloc_trace(n_traced)
+    kp = cs.kernel
+    n_chunks = max(1, min(n, 8 * numba.get_num_threads()))
+    simulate_batch(patient_ids, np.uint64(seed), kp.scalars, kp.organ, kp.kill_rate,
+                   kp.sensitivity, kp.penetration, kp.subtype_sigma, kp.fitness_cost,
+                   kp.mutation_rate, kp.growth_multiplier, cs.policies[index], cs.population,
+                   cs.count_cum, cs.met_organ_cum, cs.tropism_cum, n_chunks, out, n_traced,
+                   *trace)
+    err = out[:, L.O_ERROR]
+    if np.any(err == L.ERR_LESION_CAPACITY):
+        pid = int(patient_ids[np.argmax(err == L.ERR_LESION_CAPACITY)])
+        raise CapacityError(f"patient {pid} needed more than MAX_LESIONS={J.MAX_LESIONS} lesion "
+                            "slots (engine/_jit.py); raise the capacity or lower the seeding "
+                            "rate / occult burden")
+    if np.any(err == L.ERR_ELIGIBILITY):
+        raise ScenarioError(f"{cs.scenario.name}: the population's eligibility constraints "
+                            "accepted no metastasis draw in 100,000 tries; relax max_per_organ"
+                            "/max_organs/allow_brain or change met_count_pmf")
+    return out, trace
+
+
+def _decode_trace(strategy: str, pid: int, trace: tuple[np.ndarray, ...], j: int) -> Trace:
+    ev, scan_t, scans, organs = trace
+    e = ev[j]
+    e = e[~np.isnan(e[:, 0])]
+    events = pd.DataFrame({
+        "time_months": e[:, 0],
+        "event": pd.Categorical.from_codes(e[:, 1].astype(int), list(L.TRACE_EVENTS)),
+        "lesion": e[:, 2].astype(int),
+        "value": e[:, 3],
+    })
+    rows = []
+    for s in range(scan_t.shape[1]):
+        if np.isnan(scan_t[j, s]):
+            break
+        for les in range(scans.shape[2]):
+            if organs[j, les] < 0 and np.isnan(scans[j, s, les, 0]):
+                continue
+            if np.isnan(scans[j, s, les, 0]):
+                continue
+            rows.append((scan_t[j, s], les, J.ORGANS[int(organs[j, les])]
+                         if organs[j, les] >= 0 else "new", *scans[j, s, les]))
+    cols = ["time_months", "lesion", "organ", "measured_mm", "true_mm",
+            *[f"cells_{c}" for c in J.CLONES]]
+    return Trace(strategy, pid, events, pd.DataFrame(rows, columns=cols))
+
+
+def iter_batches(cs: CompiledScenario, n_patients: int, seed: int, batch_size: int,
+                 n_traced: int = 0) -> Iterator[tuple[int, str, np.ndarray, np.ndarray, tuple]]:
+    """Yield (strategy index, name, patient_ids, raw outputs, trace) batch by batch."""
+    for i, name in enumerate(cs.strategies):
+        for start in range(0, n_patients, batch_size):
+            ids = np.arange(start, min(start + batch_size, n_patients), dtype=np.int64)
+            k = n_traced if start == 0 else 0
+            out, trace = simulate_strategy(cs, i, ids, seed, k)
+            yield i, name, ids, out, trace
+
+
+def run_scenario(scenario: Scenario, n_patients: int | None = None, seed: int | None = None,
+                 engine: str = "numba", jobs: int | None = None, *,
+                 parameters: ParameterSet | None = None, batch_size: int = DEFAULT_BATCH,
+                 n_traced: int = 0,
+                 progress: Callable[[int, int], None] | None = None) -> Results:
+    """Simulate every strategy of ``scenario`` (DESIGN §5.3).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        From :func:`oligosim.load_scenario`.
+    n_patients, seed : int, optional
+        Override the scenario's ``[run]`` values.
+    engine : {"numba", "reference"}
+        The fast engine, or the SimPy reference engine (not yet available).
+    jobs : int, optional
+        Threads (default: all cores). Results do not depend on it.
+    parameters : ParameterSet, optional
+        Base parameters (default: :func:`oligosim.default_parameters`); the scenario's
+        ``[parameters]`` overrides apply on top.
+    batch_size : int
+        Patients per kernel call; bounds memory, never changes results.
+    n_traced : int
+        Trace the first ``n_traced`` patients of every strategy (spider/swimmer plots).
+    progress : callable, optional
+        Called with (patients done, patients total) after every batch.
+    """
+    if engine != "numba":
+        if engine == "reference":
+            raise OligosimInputError("the SimPy reference engine is not implemented yet",
+                                     field="engine", value=engine, allowed="'numba'")
+        raise OligosimInputError("unknown engine", field="engine", value=engine,
+                                 allowed="'numba', 'reference'")
+    n = scenario.run.n_patients if n_patients is None else int(n_patients)
+    s = scenario.run.seed if seed is None else int(seed)
+    if n < 1:
+        raise OligosimInputError("n_patients must be at least 1", field="n_patients", value=n)
+    if not 0 <= s < 2**63:
+        raise OligosimInputError("seed out of range", field="seed", value=s,
+                                 allowed="0 <= seed < 2**63")
+    if batch_size < 1:
+        raise OligosimInputError("batch_size must be at least 1", field="batch_size",
+                                 value=batch_size)
+    cs = compile_scenario(scenario, parameters)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(_threads(jobs))
+    t0 = time.perf_counter()
+    frames: list[pd.DataFrame] = []
+    traces: list[Trace] = []
+    done = 0
+    total = n * len(cs.strategies)
+    try:
+        for _i, name, ids, out, trace in iter_batches(cs, n, s, batch_size, n_traced):
+            frames.append(patients_frame(out, ids, name))
+            if ids[0] == 0:
+                traces.extend(_decode_trace(name, int(ids[j]), trace, j)
+                              for j in range(min(n_traced, ids.shape[0])))
+            done += ids.shape[0]
+            if progress is not None:
+                progress(done, total)
+    finally:
+        numba.set_num_threads(previous)
+    t_sim = time.perf_counter() - t0
+    patients = pd.concat(frames, ignore_index=True)
+    patients["strategy"] = pd.Categorical(patients["strategy"], categories=list(cs.strategies))
+    return Results(scenario, list(cs.strategies), patients, s, n, cs.parameters, traces,
+                   {"simulate_seconds": t_sim})

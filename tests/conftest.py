@@ -1,0 +1,42 @@
+"""Shared fixtures: small scenarios built in code (the bundled files are tested separately)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+from oligosim.scenario import Scenario, parse_scenario  # noqa: E402
+
+
+def make_scenario(strategies: list[dict], parameters: dict | None = None,
+                  population: dict | None = None, n_patients: int = 200, seed: int = 7,
+                  horizon_months: float = 60.0) -> Scenario:
+    """A small validated scenario."""
+    return parse_scenario({
+        "name": "test",
+        "run": {"n_patients": n_patients, "seed": seed, "horizon_months": horizon_months},
+        "population": population or {},
+        "parameters": parameters or {},
+        "strategy": strategies,
+    })
+
+
+@pytest.fixture(scope="session")
+def six_strategies() -> list[dict]:
+    """The six canonical strategies of DESIGN.md §2.10 on osimertinib."""
+    return [
+        {"name": "tki_alone"},
+        {"name": "upfront_lat_all",
+         "upfront_lat": {"mode": "all_visible_and_primary", "max_mets": 5, "max_organs": 3}},
+        {"name": "thoracic_rt",
+         "upfront_lat": {"mode": "thoracic", "dose_gy": 60.0, "fractions": 30}},
+        {"name": "consolidative_lat", "consolidative_lat": {"time_months": 3.0,
+                                                            "max_lesions": 4}},
+        {"name": "oligo_pd_lat", "oligo_pd_lat": {"max_lesions": 3, "max_courses": 2}},
+        {"name": "consolidative_then_oligo_pd",
+         "consolidative_lat": {"time_months": 3.0, "max_lesions": 4},
+         "oligo_pd_lat": {"max_lesions": 3, "max_courses": 2}},
+    ]
