@@ -8,7 +8,7 @@ import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from oligosim.scenario import Scenario, parse_scenario  # noqa: E402
+from oligosim.scenario import Scenario, parse_scenario
 
 
 def make_scenario(strategies: list[dict], parameters: dict | None = None,

@@ -7,13 +7,20 @@ Nothing here imports from the rest of the package (DESIGN.md §6).
 
 from __future__ import annotations
 
-import numpy as np
-
 # ---------------------------------------------------------------------------------------
 # JIT settings (one place, STYLE.md §2).  ``cache=True`` keeps the warm start under the
 # DESIGN.md §7 P7 budget; ``fastmath`` stays off because the engines must agree to 1e-9
 # months and reordered floating-point sums would break bit-for-bit reproducibility.
 # ---------------------------------------------------------------------------------------
+# Threading layer: numba's own "workqueue" rather than OpenMP. With libgomp an interpreter
+# that also ran pyarrow's thread pools aborted at exit now and then ("terminate called
+# without an active exception"); the kernel runs one coarse chunk per task, so workqueue
+# costs nothing here, and results never depend on the layer (DESIGN.md §2.13).
+import numba
+import numpy as np
+
+numba.config.THREADING_LAYER = "workqueue"
+
 JIT = {"cache": True, "fastmath": False, "nogil": True}
 JIT_PARALLEL = {**JIT, "parallel": True}
 
@@ -222,6 +229,6 @@ POPULATION_FIELDS = (
 N_POPULATION_FIELDS = len(POPULATION_FIELDS)
 
 # Fixed capacities (DESIGN.md §3): overflow is an error naming the capacity, never truncation.
-MAX_LESIONS = 64
+MAX_LESIONS = 96
 TRACE_MAX_EVENTS = 400
 TRACE_MAX_SCANS = 120

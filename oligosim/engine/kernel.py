@@ -306,51 +306,56 @@ def _schedule(clone, l, k, t):
         clone[l, k, C_F] = t + invert(clone[l, k, C_C] * n, clone[l, k, C_R], clone[l, k, C_E])
 
 
-@nb.njit(**JIT)
-def _mutation_coef(organ, drug, subtype, sc, gmult, kill, sens, pen, sigma, cost, mut):
-    """b·Σ_j u_j·p_est,j: established-lineage hazard per sensitive cell."""
-    b = sc[P_BIRTH]
-    tot = 0.0
-    for j in range(1, N_CLONES):
-        if mut[j] > 0.0:
-            r = clone_rate(j, organ, drug, subtype, sc[P_G0], gmult, kill, sens, pen, sigma, cost)
-            tot += mut[j] * p_establish(r, b)
-    return b * tot
+REG_MUT = 2 * N_CLONES      # reg[o, REG_MUT]: b·Σ_j u_j·p_est,j in organ o
+REG_SEED = 2 * N_CLONES + 1  # reg[k, REG_SEED]: Σ_o tropism_o·p_est(k, o)
+N_REG_COLS = 2 * N_CLONES + 2
 
 
 @nb.njit(**JIT)
-def _seed_establishment(k, drug, subtype, sc, org, gmult, kill, sens, pen, sigma, cost):
-    """Σ_o tropism_o·p_est(k, o, drug): establishment-weighted seeding per cell of clone k.
+def fill_regime(reg, drug, subtype, sc, org, gmult, kill, sens, pen, sigma, cost, mut):
+    """Tabulate everything a regime (drug in force, EGFR subtype) fixes, once per regime.
 
-    Folding establishment into the rate (instead of thinning failed seeds) is exact and
-    spends no events on seeds that die out.
+    ``reg[o, k]`` net rate of clone k in organ o; ``reg[o, N_CLONES + k]`` its p_est;
+    ``reg[o, REG_MUT]`` the acquisition hazard per sensitive cell, b·Σ_j u_j·p_est,j;
+    ``reg[k, REG_SEED]`` the establishment-weighted seeding Σ_o tropism_o·p_est(k, o).
+    Folding establishment into the seeding rate (instead of thinning failed seeds) is exact
+    and spends no events on seeds that die out.
     """
-    tot = 0.0
+    b = sc[P_BIRTH]
     for o in range(N_ORGANS):
-        w = org[o, O_TROPISM]
-        if w > 0.0:
+        for k in range(N_CLONES):
             r = clone_rate(k, o, drug, subtype, sc[P_G0], gmult, kill, sens, pen, sigma, cost)
-            tot += w * p_establish(r, sc[P_BIRTH])
-    return tot
+            reg[o, k] = r
+            reg[o, N_CLONES + k] = p_establish(r, b)
+    for o in range(N_ORGANS):
+        tot = 0.0
+        for j in range(1, N_CLONES):
+            if mut[j] > 0.0:
+                tot += mut[j] * reg[o, N_CLONES + j]
+        reg[o, REG_MUT] = b * tot
+    for k in range(N_CLONES):
+        tot = 0.0
+        for o in range(N_ORGANS):
+            w = org[o, O_TROPISM]
+            if w > 0.0:
+                tot += w * reg[o, N_CLONES + k]
+        reg[k, REG_SEED] = tot
 
 
 @nb.njit(**JIT)
-def _set_clock_params(lesion, clone, l, k, t, drug, subtype, line, sc, org, gmult, kill, sens,
-                      pen, sigma, cost, mut):
-    """Set rate and hazard coefficient of clone (l, k) for the regime in force at t.
+def _set_clock_params(lesion, clone, l, k, reg, sc, org):
+    """Set rate and hazard coefficient of clone (l, k) for the regime tabulated in ``reg``.
 
-    The clone must already be advanced to t. The packet size of the sensitive clone's
-    acquisition hazard is refreshed here (see module docstring).
+    The clone must already be advanced to the current time. The packet size of the
+    sensitive clone's acquisition hazard is refreshed here (see module docstring).
     """
     o = int(lesion[l, LF_ORGAN])
-    clone[l, k, C_R] = clone_rate(k, o, drug, subtype, sc[P_G0], gmult, kill, sens, pen, sigma,
-                                  cost)
+    clone[l, k, C_R] = reg[o, k]
     c = sc[P_KAPPA] * org[o, O_DEATH_W] / CELLS_PER_DEATH_UNIT
     if sc[P_NU] > 0.0:
-        c += sc[P_NU] * _seed_establishment(k, drug, subtype, sc, org, gmult, kill, sens, pen,
-                                            sigma, cost)
+        c += sc[P_NU] * reg[k, REG_SEED]
     if k == CLONE_S:
-        m = _mutation_coef(o, drug, subtype, sc, gmult, kill, sens, pen, sigma, cost, mut)
+        m = reg[o, REG_MUT]
         q = 1.0
         tau = sc[P_PACKET]
         if tau > 0.0:
@@ -371,7 +376,7 @@ def _set_clock_params(lesion, clone, l, k, t, drug, subtype, line, sc, org, gmul
 @nb.njit(**JIT)
 def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmult, pol, pop,
                      count_cum, met_organ_cum, tropism_cum, table, lesion, clone, meas, truth,
-                     prog, cells_tmp, cells_new, out, tr_ev, tr_scan_t, tr_scans, tr_organs,
+                     prog, cells_tmp, cells_new, reg, out, tr_ev, tr_scan_t, tr_scans, tr_organs,
                      traced):
     """Simulate one patient under one strategy; write one row of outputs into ``out``.
 
@@ -379,7 +384,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
     organ table, ...), the policy record ``pol``, the population record ``pop`` and the
     cumulative distributions of the metastasis count, metastasis organs and tropism.
     ``table``, ``lesion``, ``clone``, ``meas``, ``truth``, ``prog``, ``cells_tmp`` and
-    ``cells_new`` are workspace. If ``traced`` is True, events and scans go into the trace
+    ``cells_new``, ``reg`` are workspace. If ``traced`` is True, events and scans go into the trace
     buffers (``tr_*``, first axis already sliced to this patient).
     """
     rng.reset_streams(table)
@@ -577,12 +582,12 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                 lesion[l, LF_PLANNED] = 0.0
 
     # start first-line drug: set every clock
+    fill_regime(reg, drug, subtype, sc, org, gmult, kill, sens, pen, sigma, cost, mut)
     for l in range(nles):
         for k in range(N_CLONES):
             if clone[l, k, C_N] > 0.0:
                 clone[l, k, C_E] = rng.exponential(table, _row(l, R_CLOCK0 + k), seed, pid)
-            _set_clock_params(lesion, clone, l, k, t, drug, subtype, line, sc, org, gmult, kill,
-                              sens, pen, sigma, cost, mut)
+            _set_clock_params(lesion, clone, l, k, reg, sc, org)
             _schedule(clone, l, k, t)
     if traced:
         n_ev = _trace(tr_ev, n_ev, t, EV_DRUG, -1, drug)
@@ -606,9 +611,8 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
         tn = min(tn, lat_time, chemo_switch, t_bg, horizon)
         if tc < tn:
             t = tc
-            died, nles, err = _fire_clock(lc, kc, t, nles, drug, subtype, line, sc, org, gmult,
-                                          kill, sens, pen, sigma, cost, mut, tropism_cum, table,
-                                          seed, pid, lesion, clone)
+            died, nles, err = _fire_clock(lc, kc, t, nles, reg, sc, org, mut, table, seed, pid,
+                                          lesion, clone)
             if err:
                 out[O_ERROR] = ERR_LESION_CAPACITY
                 return
@@ -643,8 +647,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                                             pid, lesion, clone, cells_tmp, cells_new, rho)
                 n_ablated += 1
                 for k in range(N_CLONES):
-                    _set_clock_params(lesion, clone, l, k, t, drug, subtype, line, sc, org,
-                                      gmult, kill, sens, pen, sigma, cost, mut)
+                    _set_clock_params(lesion, clone, l, k, reg, sc, org)
                     _schedule(clone, l, k, t)
                 if controlled:
                     lesion[l, LF_ALIVE] = 0.0
@@ -664,8 +667,8 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
         if t == chemo_switch:
             chemo_switch = INF
             drug = DRUG_PEM_MAINT
-            _set_regime(nles, t, drug, subtype, line, sc, org, gmult, kill, sens, pen, sigma,
-                        cost, mut, lesion, clone)
+            fill_regime(reg, drug, subtype, sc, org, gmult, kill, sens, pen, sigma, cost, mut)
+            _set_regime(nles, t, reg, sc, org, lesion, clone)
             if traced:
                 n_ev = _trace(tr_ev, n_ev, t, EV_DRUG, -1, drug)
             continue
@@ -735,8 +738,8 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                 ttd_done = True
                 line, drug, chemo_switch = _next_line(t, tki, pol, sc, lesion, clone, nles,
                                                       table, seed, pid, out)
-                _set_regime(nles, t, drug, subtype, line, sc, org, gmult, kill, sens, pen,
-                            sigma, cost, mut, lesion, clone)
+                fill_regime(reg, drug, subtype, sc, org, gmult, kill, sens, pen, sigma, cost, mut)
+                _set_regime(nles, t, reg, sc, org, lesion, clone)
                 rebaseline(lesion, nles, meas)
                 sod_nadir = sum_targets(lesion, nles, meas)
                 if traced:
@@ -769,8 +772,8 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                 line = LINE_BSC
                 drug = DRUG_NONE
             chemo_switch = INF
-            _set_regime(nles, t, drug, subtype, line, sc, org, gmult, kill, sens, pen, sigma,
-                        cost, mut, lesion, clone)
+            fill_regime(reg, drug, subtype, sc, org, gmult, kill, sens, pen, sigma, cost, mut)
+            _set_regime(nles, t, reg, sc, org, lesion, clone)
             rebaseline(lesion, nles, meas)
             sod_nadir = sum_targets(lesion, nles, meas)
             if traced:
@@ -816,16 +819,14 @@ def sum_targets(lesion, nles, meas):
 
 
 @nb.njit(**JIT)
-def _set_regime(nles, t, drug, subtype, line, sc, org, gmult, kill, sens, pen, sigma, cost, mut,
-                lesion, clone):
-    """Switch every clock to the regime (drug) in force from t."""
+def _set_regime(nles, t, reg, sc, org, lesion, clone):
+    """Switch every clock to the regime tabulated in ``reg`` (already filled) from t."""
     for l in range(nles):
         if lesion[l, LF_ALIVE] < 0.5:
             continue
         for k in range(N_CLONES):
             _advance(clone, l, k, t)
-            _set_clock_params(lesion, clone, l, k, t, drug, subtype, line, sc, org, gmult, kill,
-                              sens, pen, sigma, cost, mut)
+            _set_clock_params(lesion, clone, l, k, reg, sc, org)
             _schedule(clone, l, k, t)
 
 
@@ -850,8 +851,7 @@ def _extinguish(lesion, clone, nles, t):
 
 
 @nb.njit(**JIT)
-def _fire_clock(l, k, t, nles, drug, subtype, line, sc, org, gmult, kill, sens, pen, sigma, cost,
-                mut, tropism_cum, table, seed, pid, lesion, clone):
+def _fire_clock(l, k, t, nles, reg, sc, org, mut, table, seed, pid, lesion, clone):
     """Clock (l, k) fires at t: cancer death, seeding or acquired resistance.
 
     Returns (died, nles, capacity_error).
@@ -861,10 +861,8 @@ def _fire_clock(l, k, t, nles, drug, subtype, line, sc, org, gmult, kill, sens, 
     row = _row(l, R_CLOCK0 + k)
     o = int(lesion[l, LF_ORGAN])
     c_death = sc[P_KAPPA] * org[o, O_DEATH_W] / CELLS_PER_DEATH_UNIT
-    c_seed = sc[P_NU] * _seed_establishment(k, drug, subtype, sc, org, gmult, kill, sens, pen,
-                                            sigma, cost) if sc[P_NU] > 0.0 else 0.0
+    c_seed = sc[P_NU] * reg[k, REG_SEED] if sc[P_NU] > 0.0 else 0.0
     x = rng.uniform(table, row, seed, pid) * clone[l, k, C_C]
-    b = sc[P_BIRTH]
     if x < c_death:
         return True, nles, False
     if x < c_death + c_seed:
@@ -874,9 +872,7 @@ def _fire_clock(l, k, t, nles, drug, subtype, line, sc, org, gmult, kill, sens, 
         o_new = N_ORGANS - 1
         pe = 0.0
         for oo in range(N_ORGANS):
-            r_new = clone_rate(k, oo, drug, subtype, sc[P_G0], gmult, kill, sens, pen, sigma,
-                               cost)
-            pe_o = p_establish(r_new, b)
+            pe_o = reg[oo, N_CLONES + k]
             if org[oo, O_TROPISM] * pe_o > 0.0:
                 o_new = oo
                 pe = pe_o
@@ -895,28 +891,22 @@ def _fire_clock(l, k, t, nles, drug, subtype, line, sc, org, gmult, kill, sens, 
             clone[m, k, C_E] = rng.exponential(table, _row(m, R_CLOCK0 + k), seed, pid)
             for kk in range(N_CLONES):
                 clone[m, kk, C_T] = t
-                _set_clock_params(lesion, clone, m, kk, t, drug, subtype, line, sc, org, gmult,
-                                  kill, sens, pen, sigma, cost, mut)
+                _set_clock_params(lesion, clone, m, kk, reg, sc, org)
                 _schedule(clone, m, kk, t)
     else:
         # acquired resistance: clone j ∝ u_j·p_est,j, a packet of q lineages of 1/p_est cells
         tot = 0.0
         for j in range(1, N_CLONES):
-            r = clone_rate(j, o, drug, subtype, sc[P_G0], gmult, kill, sens, pen, sigma, cost)
-            tot += mut[j] * p_establish(r, b)
+            tot += mut[j] * reg[o, N_CLONES + j]
         y = rng.uniform(table, row, seed, pid) * tot
         acc = 0.0
         jj = N_CLONES - 1
-        pj = 0.0
         for j in range(1, N_CLONES):
-            r = clone_rate(j, o, drug, subtype, sc[P_G0], gmult, kill, sens, pen, sigma, cost)
-            pj = p_establish(r, b)
-            acc += mut[j] * pj
+            acc += mut[j] * reg[o, N_CLONES + j]
             if y < acc:
                 jj = j
                 break
-        r = clone_rate(jj, o, drug, subtype, sc[P_G0], gmult, kill, sens, pen, sigma, cost)
-        pj = p_establish(r, b)
+        pj = reg[o, N_CLONES + jj]
         if pj > 0.0:
             add = lesion[l, LF_PACKET] / pj
             was_empty = clone[l, jj, C_N] <= 0.0
@@ -924,13 +914,11 @@ def _fire_clock(l, k, t, nles, drug, subtype, line, sc, org, gmult, kill, sens, 
             clone[l, jj, C_N] += add
             if was_empty:
                 clone[l, jj, C_E] = rng.exponential(table, _row(l, R_CLOCK0 + jj), seed, pid)
-                _set_clock_params(lesion, clone, l, jj, t, drug, subtype, line, sc, org, gmult,
-                                  kill, sens, pen, sigma, cost, mut)
+                _set_clock_params(lesion, clone, l, jj, reg, sc, org)
             _schedule(clone, l, jj, t)
     # fresh mass for the clock that fired
     clone[l, k, C_E] = rng.exponential(table, row, seed, pid)
-    _set_clock_params(lesion, clone, l, k, t, drug, subtype, line, sc, org, gmult, kill, sens,
-                      pen, sigma, cost, mut)
+    _set_clock_params(lesion, clone, l, k, reg, sc, org)
     _schedule(clone, l, k, t)
     return False, nles, False
 
@@ -1031,10 +1019,11 @@ def _next_line(t, tki, pol, sc, lesion, clone, nles, table, seed, pid, out):
     if u >= sc[P_SECOND_LINE]:
         out[O_SECOND] = DRUG_NONE
         return LINE_BSC, DRUG_NONE, INF
-    if (tki == DRUG_TKI1G or tki == DRUG_TKI2G) and pol[POL_T790M_OSI] > 0.5:
-        if _dominant_clone(clone, lesion, nles, t, True) == CLONE_T790M and v < sc[P_T790M_SENS]:
-            out[O_SECOND] = DRUG_OSI
-            return LINE_SECOND, DRUG_OSI, INF
+    first_gen = tki == DRUG_TKI1G or tki == DRUG_TKI2G
+    if (first_gen and pol[POL_T790M_OSI] > 0.5 and v < sc[P_T790M_SENS]
+            and _dominant_clone(clone, lesion, nles, t, True) == CLONE_T790M):
+        out[O_SECOND] = DRUG_OSI
+        return LINE_SECOND, DRUG_OSI, INF
     out[O_SECOND] = DRUG_PLATINUM
     return LINE_SECOND, DRUG_PLATINUM, t + sc[P_PLATINUM_MONTHS]
 
@@ -1094,10 +1083,11 @@ def simulate_batch(patient_ids, seed, sc, org, kill, sens, pen, sigma, cost, mut
         prog = np.zeros(MAX_LESIONS)
         cells_tmp = np.zeros(N_CLONES)
         cells_new = np.zeros(N_CLONES)
+        reg = np.zeros((N_ORGANS, N_REG_COLS))
         for i in range(lo, hi):
             tr = min(i, tr_ev.shape[0] - 1)
             simulate_patient(patient_ids[i], seed, sc, org, kill, sens, pen, sigma, cost, mut,
                              gmult, pol, pop, count_cum, met_organ_cum, tropism_cum, table,
-                             lesion, clone, meas, truth, prog, cells_tmp, cells_new, out[i],
+                             lesion, clone, meas, truth, prog, cells_tmp, cells_new, reg, out[i],
                              tr_ev[tr], tr_scan_t[tr], tr_scans[tr], tr_organs[tr],
                              i < n_traced)

@@ -208,9 +208,9 @@ def evaluate(lesion, nles, meas, organ_tab, sod_nadir, base_sod, prog):
 def update_nadirs(lesion, nles, meas):
     """Per-lesion nadirs of reference lesions (reset ones restart at the first measurement)."""
     for l in range(nles):
-        if lesion[l, LF_ALIVE] > 0.5 and lesion[l, LF_REF_VIS] > 0.5:
-            if meas[l] < lesion[l, LF_NADIR]:
-                lesion[l, LF_NADIR] = meas[l]
+        if (lesion[l, LF_ALIVE] > 0.5 and lesion[l, LF_REF_VIS] > 0.5
+                and meas[l] < lesion[l, LF_NADIR]):
+            lesion[l, LF_NADIR] = meas[l]
 
 
 @nb.njit(**JIT)

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from lifelines import CoxPHFitter, KaplanMeierFitter
-from lifelines.exceptions import ConvergenceError
-from lifelines.utils import median_survival_times
+
+# lifelines is imported inside the functions: it costs ~2 s of import time, which would
+# otherwise be paid by every `import oligosim` (DESIGN.md §7 P7).
 
 __all__ = [
     "DEFAULT_ENDPOINTS",
@@ -101,8 +102,10 @@ def _check_time_event(
     return t, e.astype(np.int64)
 
 
-def _fit_km(t: npt.NDArray[np.float64], e: npt.NDArray[np.int64]) -> KaplanMeierFitter:
+def _fit_km(t: npt.NDArray[np.float64], e: npt.NDArray[np.int64]) -> Any:
     """Fit a Kaplan–Meier estimator with a 95% (log-log, lifelines default) pointwise CI."""
+    from lifelines import KaplanMeierFitter
+
     return KaplanMeierFitter(alpha=_ALPHA).fit(t, event_observed=e)
 
 
@@ -136,6 +139,8 @@ def median_with_ci(time: npt.ArrayLike, event: npt.ArrayLike) -> tuple[float, fl
         return _NAN3
     km = _fit_km(t, e)
     median = _finite_or_nan(km.median_survival_time_)
+    from lifelines.utils import median_survival_times
+
     ci = median_survival_times(km.confidence_interval_)
     # Column 0 is the lower band (crosses 0.5 first: the lower bound of the median).
     lo = _finite_or_nan(ci.iloc[0, 0])
@@ -335,6 +340,9 @@ def hazard_ratio(
             "patient_id": rows["patient_id"].to_numpy(),
         }
     )
+    from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceError
+
     try:
         cph = CoxPHFitter(alpha=_ALPHA).fit(
             data, duration_col="time", event_col="event", cluster_col="patient_id"
