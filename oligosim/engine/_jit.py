@@ -21,6 +21,40 @@ import numpy as np
 
 numba.config.THREADING_LAYER = "workqueue"
 
+
+def _invalidate_stale_kernel_cache() -> None:
+    """Drop numba's on-disk cache of the engine when any engine source file changed.
+
+    numba keys a cached function on its own file only, but callees from other modules are
+    compiled into it: after an edit to, say, ``rng.py`` a cached kernel would silently keep
+    the old generator. A digest of every engine source guards against that.
+    """
+    import hashlib
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(here.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    stamp = digest.hexdigest()
+    cache_root = Path(numba.config.CACHE_DIR) if numba.config.CACHE_DIR else here / "__pycache__"
+    try:
+        cache_root.mkdir(parents=True, exist_ok=True)
+        marker = cache_root / "oligosim-engine.sha256"
+        if marker.exists() and marker.read_text() == stamp:
+            return
+        for pattern in ("*.nbi", "*.nbc"):
+            for f in cache_root.rglob(pattern):
+                if "engine" in f.parts or f.parent == cache_root:
+                    f.unlink(missing_ok=True)
+        marker.write_text(stamp)
+    except OSError:  # read-only install: numba then compiles in memory anyway
+        pass
+
+
+_invalidate_stale_kernel_cache()
+
 JIT = {"cache": True, "fastmath": False, "nogil": True}
 JIT_PARALLEL = {**JIT, "parallel": True}
 

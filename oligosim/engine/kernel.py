@@ -129,7 +129,6 @@ from oligosim.engine._jit import (
     PURPOSE_CLOCK,
     PURPOSE_DEATH,
     PURPOSE_LATKILL,
-    PURPOSE_MEASURE,
     PURPOSE_OCCULT,
     PURPOSE_PREEXISTING,
     PURPOSE_RADIO,
@@ -214,7 +213,6 @@ from oligosim.engine.layout import (
     O_TTD_EV,
     R_CLOCK0,
     R_LATKILL,
-    R_MEASURE,
     R_PREEXIST,
     R_RADIO,
     ROW_BASELINE,
@@ -272,8 +270,6 @@ def make_stream_table():
         subs[_row(l, R_RADIO)] = l
         purposes[_row(l, R_LATKILL)] = PURPOSE_LATKILL
         subs[_row(l, R_LATKILL)] = l
-        purposes[_row(l, R_MEASURE)] = PURPOSE_MEASURE
-        subs[_row(l, R_MEASURE)] = l
         for k in range(N_CLONES):
             purposes[_row(l, R_CLOCK0 + k)] = PURPOSE_CLOCK
             subs[_row(l, R_CLOCK0 + k)] = l * N_CLONES + k
@@ -377,17 +373,19 @@ def _set_clock_params(lesion, clone, l, k, reg, sc, org):
 def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmult, pol, pop,
                      count_cum, met_organ_cum, tropism_cum, table, lesion, clone, meas, truth,
                      prog, cells_tmp, cells_new, reg, out, tr_ev, tr_scan_t, tr_scans, tr_organs,
-                     traced):
+                     traced, rows_dirty=N_STREAM_ROWS):
     """Simulate one patient under one strategy; write one row of outputs into ``out``.
 
     Parameters are the compiled arrays of ``ParameterSet.to_arrays`` (``sc`` scalars, ``org``
     organ table, ...), the policy record ``pol``, the population record ``pop`` and the
     cumulative distributions of the metastasis count, metastasis organs and tropism.
-    ``table``, ``lesion``, ``clone``, ``meas``, ``truth``, ``prog``, ``cells_tmp`` and
-    ``cells_new``, ``reg`` are workspace. If ``traced`` is True, events and scans go into the trace
-    buffers (``tr_*``, first axis already sliced to this patient).
+    ``table``, ``lesion``, ``clone``, ``meas``, ``truth``, ``prog``, ``cells_tmp``,
+    ``cells_new`` and ``reg`` are workspace. Only the first ``rows_dirty`` rows of ``table``
+    are reset: the caller passes how many the previous patient may have used. If ``traced``
+    is True, events and scans go into the trace buffers (``tr_*``, first axis already sliced
+    to this patient).
     """
-    rng.reset_streams(table)
+    rng.reset_streams(table[:rows_dirty])
     out[:] = np.nan
     out[O_ERROR] = ERR_NONE
     lesion[:, :] = 0.0
@@ -508,7 +506,8 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
 
     # ---------------- baseline scan and RECIST targets ----------------
     t = 0.0
-    measure(lesion, clone, nles, t, org, rho, sc[P_MEAS_SD], table, seed, pid, meas, truth)
+    scan_no = 0
+    measure(lesion, clone, nles, t, org, rho, sc[P_MEAS_SD], seed, pid, scan_no, meas, truth)
     n_vis = 0
     seen = np.zeros(N_ORGANS, dtype=np.int64)
     for l in range(nles):
@@ -544,7 +543,6 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
     t_death = INF
     ttd_done = False
     pfs2_done = False
-    scan_no = 0
     next_scan = int1
 
     # ---------------- upfront LAT (DESIGN §2.10) ----------------
@@ -676,7 +674,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
         scan_no += 1
         next_scan = t + int1 if t + int1 <= switch + 1e-9 else t + int2
         _extinguish(lesion, clone, nles, t)
-        measure(lesion, clone, nles, t, org, rho, sc[P_MEAS_SD], table, seed, pid, meas, truth)
+        measure(lesion, clone, nles, t, org, rho, sc[P_MEAS_SD], seed, pid, scan_no, meas, truth)
         sod, resp, _new, n_prog = evaluate(lesion, nles, meas, org, sod_nadir, base_sod, prog)
         if traced:
             n_scan_tr = _trace_scan(tr_scan_t, tr_scans, n_scan_tr, t, lesion, clone, nles,
@@ -1084,10 +1082,14 @@ def simulate_batch(patient_ids, seed, sc, org, kill, sens, pen, sigma, cost, mut
         cells_tmp = np.zeros(N_CLONES)
         cells_new = np.zeros(N_CLONES)
         reg = np.zeros((N_ORGANS, N_REG_COLS))
+        dirty = N_STREAM_ROWS
         for i in range(lo, hi):
             tr = min(i, tr_ev.shape[0] - 1)
             simulate_patient(patient_ids[i], seed, sc, org, kill, sens, pen, sigma, cost, mut,
                              gmult, pol, pop, count_cum, met_organ_cum, tropism_cum, table,
                              lesion, clone, meas, truth, prog, cells_tmp, cells_new, reg, out[i],
                              tr_ev[tr], tr_scan_t[tr], tr_scans[tr], tr_organs[tr],
-                             i < n_traced)
+                             i < n_traced, dirty)
+            used = out[i, O_MAXL]
+            dirty = N_STREAM_ROWS if math.isnan(used) else \
+                N_FIXED_ROWS + int(used) * N_ROWS_PER_LESION

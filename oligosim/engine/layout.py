@@ -31,8 +31,8 @@ N_CF = len(CLONE_FIELDS)
 # --- random-stream rows: fixed rows then N_ROWS_PER_LESION rows per lesion slot -----------
 ROW_BASELINE, ROW_OCCULT, ROW_DEATH, ROW_TEST, ROW_TOX = range(5)
 N_FIXED_ROWS = 5
-R_PREEXIST, R_RADIO, R_LATKILL, R_MEASURE, R_CLOCK0 = range(5)
-N_ROWS_PER_LESION = 4 + N_CLONES
+R_PREEXIST, R_RADIO, R_LATKILL, R_CLOCK0 = range(4)
+N_ROWS_PER_LESION = 3 + N_CLONES  # measurement error is addressed statelessly (rng.normal_at)
 N_STREAM_ROWS = N_FIXED_ROWS + MAX_LESIONS * N_ROWS_PER_LESION
 
 # --- patient outputs: out[i, O_*] (float64; codes decoded by the Python layer) ------------

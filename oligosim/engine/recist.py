@@ -25,6 +25,7 @@ from oligosim.engine._jit import (
     N_CLONES,
     O_DETECT,
     O_MEASURABLE,
+    PURPOSE_MEASURE,
     RESP_CR,
     RESP_PD,
     RESP_PR,
@@ -44,9 +45,6 @@ from oligosim.engine.layout import (
     LF_ORGAN,
     LF_REF_VIS,
     LF_TARGET,
-    N_FIXED_ROWS,
-    N_ROWS_PER_LESION,
-    R_MEASURE,
 )
 
 NT_VOLUME_DOUBLING = 2.0 ** (1.0 / 3.0)
@@ -66,11 +64,12 @@ def lesion_cells(clone, l, t):
 
 
 @nb.njit(**JIT)
-def measure(lesion, clone, nles, t, organ_tab, rho, sd_mm, table, seed, pid, meas, truth):
+def measure(lesion, clone, nles, t, organ_tab, rho, sd_mm, seed, pid, scan_no, meas, truth):
     """Scan every lesion slot: ``truth[l]`` true diameter, ``meas[l]`` measured (0 = unseen).
 
-    One normal is drawn per live lesion per scan from the lesion's own measurement stream,
-    whether or not it is visible, so the streams stay aligned across strategies.
+    The measurement error of lesion ``l`` at scan ``scan_no`` is the stateless normal
+    addressed by (lesion slot, scan number): identical in every strategy, and drawn only for
+    visible lesions without shifting anyone else's draws.
     """
     for l in range(nles):
         if lesion[l, LF_ALIVE] < 0.5:
@@ -78,10 +77,10 @@ def measure(lesion, clone, nles, t, organ_tab, rho, sd_mm, table, seed, pid, mea
             truth[l] = 0.0
             continue
         d = diameter_mm(lesion_cells(clone, l, t), rho)
-        z = rng.normal(table, N_FIXED_ROWS + l * N_ROWS_PER_LESION + R_MEASURE, seed, pid)
         truth[l] = d
         o = int(lesion[l, LF_ORGAN])
         if d >= organ_tab[o, O_DETECT]:
+            z = rng.normal_at(seed, pid, PURPOSE_MEASURE, l, scan_no) if sd_mm > 0.0 else 0.0
             m = d + sd_mm * z
             meas[l] = m if m > 0.0 else 0.0
             lesion[l, LF_EVER_VIS] = 1.0

@@ -308,3 +308,21 @@ def geometric(table, s, seed, patient, p):
     if p == 0.0:
         return math.inf
     return np.ceil(math.log(u) / math.log1p(-p))  # float: exceeds int64 for tiny p
+
+
+@numba.njit(**JIT)
+def normal_at(seed, patient, purpose, substream, index):
+    """Stateless standard normal at a fixed counter: draw ``index`` of ``substream``.
+
+    Key (seed, purpose), counter (index, patient, substream, 1); word 3 = 1 keeps these
+    draws apart from the sequential streams (word 3 = 0). A draw addressed by, e.g.,
+    (lesion slot, scan number) is the same in every strategy whatever else happened, and a
+    caller may skip draws it does not need without shifting later ones (DESIGN.md §2.13).
+    Box–Muller from the block's first two words, mapped like :func:`uniform`.
+    """
+    w0, w1, _w2, _w3 = philox4x64_10(np.uint64(index), np.uint64(patient),
+                                       np.uint64(substream), _U1, np.uint64(seed),
+                                       np.uint64(purpose))
+    u1 = (np.float64(np.int64(w0 >> _S12)) + 0.5) * _TWO_M52
+    u2 = (np.float64(np.int64(w1 >> _S12)) + 0.5) * _TWO_M52
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * u2)
