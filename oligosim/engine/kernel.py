@@ -161,6 +161,7 @@ from oligosim.engine.layout import (
     EV_LAT,
     EV_LESION_PD,
     EV_MUTATION,
+    EV_NEW_LESION,
     EV_OLIGO_PD,
     EV_PD,
     EV_SCAN,
@@ -609,6 +610,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
         tn = min(tn, lat_time, chemo_switch, t_bg, horizon)
         if tc < tn:
             t = tc
+            nles_before = nles
             died, nles, err = _fire_clock(lc, kc, t, nles, reg, sc, org, mut, table, seed, pid,
                                           lesion, clone)
             if err:
@@ -618,8 +620,9 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                 cause = CAUSE_CANCER
                 t_death = t
                 break
-            if traced and n_ev < tr_ev.shape[0]:
-                n_ev = _trace(tr_ev, n_ev, t, EV_MUTATION, lc, kc)
+            if traced:
+                code = EV_NEW_LESION if nles > nles_before else EV_MUTATION
+                n_ev = _trace(tr_ev, n_ev, t, code, lc if code == EV_MUTATION else nles - 1, kc)
             continue
         t = tn
         if t == t_bg:

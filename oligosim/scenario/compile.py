@@ -11,6 +11,7 @@ from oligosim.params import KernelParameters, ParameterSet
 from oligosim.scenario.schema import Imaging, Scenario, Strategy
 
 DAYS_PER_WEEK = 7.0
+ARS_OLIGO_PD_MAX_LESIONS = 3  # DESIGN.md §2.7: American Radium Society oligo-progression
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,9 @@ def compile_policy(strategy: Strategy, imaging: Imaging, horizon_months: float) 
         pol[J.POL_CONS_TIME] = cons.time_months
         pol[J.POL_CONS_MAX] = cons.max_lesions
     opd = strategy.oligo_pd_lat
+    # the oligo-PD *outcome* (oligo_pd_at_first_pd) uses the strategy's threshold when it has
+    # an oligo-PD rule, else the American Radium Society definition, <= 3 lesions (§2.7)
+    pol[J.POL_OPD_MAX] = ARS_OLIGO_PD_MAX_LESIONS
     if opd is not None:
         pol[J.POL_OPD] = 1.0
         pol[J.POL_OPD_MAX] = opd.max_lesions
