@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from oligosim.outcomes.survival import km_curves
+from oligosim.report.figures import write_figures
 from oligosim.runner import Results
 from oligosim.scenario import scenario_hash
 
@@ -52,20 +53,33 @@ def run_metadata(results: Results, version: str) -> dict[str, Any]:
     })
 
 
-def write_outputs(results: Results, out_dir: str | Path, version: str) -> Path:
-    """Write summary.csv, patients.parquet, km.csv and run.json into ``out_dir``.
+def _umask() -> int:
+    """The process umask (read by setting and restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
-    Everything is first written into a temporary sibling folder, then swapped in with a
-    rename, so a crash never leaves a half-written output folder.
+
+def write_outputs(results: Results, out_dir: str | Path, version: str) -> Path:
+    """Write the output folder of DESIGN.md §5.2 into ``out_dir``.
+
+    ``summary.csv``, ``patients.parquet``, ``km.csv``, ``run.json`` and ``figures/`` (see
+    :func:`oligosim.report.figures.write_figures`; spider and swimmer plots only if the run
+    traced patients). Everything is first written into a temporary sibling folder, then
+    swapped in with a rename, so a crash never leaves a half-written output folder and an
+    existing ``out_dir`` is replaced only once the new one is complete.
     """
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
+        # mkdtemp creates the folder 0700; give the output the permissions of a plain mkdir
+        os.chmod(tmp, 0o777 & ~_umask())
         results.summary.to_csv(tmp / "summary.csv", index=False)
         results.patients.to_parquet(tmp / "patients.parquet", index=False)
         km_curves(results.patients).to_csv(tmp / "km.csv", index=False)
         (tmp / "run.json").write_text(json.dumps(run_metadata(results, version), indent=2))
+        write_figures(results, tmp / "figures")
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             if old.exists():
