@@ -63,8 +63,6 @@ import importlib.resources
 import io
 
 import numpy as np
-import scipy.linalg
-import scipy.special
 
 from oligosim.errors import ParameterError
 
@@ -161,6 +159,8 @@ def fit_gompertz(sex: str) -> tuple[float, float]:
     survivors = np.concatenate(([1.0], np.cumprod(1.0 - q)[:-1]))  # l(x), l(40) = 1
     sqrt_w = np.sqrt(survivors * q)                                  # sqrt of deaths d(x)
     design = np.column_stack((np.ones_like(ages), ages)) * sqrt_w[:, None]
+    import scipy.linalg  # imported here: scipy costs ~0.3 s of `import oligosim` (P7)
+
     (alpha, b), *_ = scipy.linalg.lstsq(design, np.log(mu) * sqrt_w)
     a = float(np.exp(alpha) * b / np.expm1(b))
     return a, float(b)
@@ -192,4 +192,6 @@ def gompertz_life_expectancy_years(age_years: float, sex: str) -> float:
     """
     _, b_per_year = GOMPERTZ_FIT[_check_sex(sex)]
     c = float(gompertz_hazard_per_year(age_years, sex)) / b_per_year
+    import scipy.special
+
     return float(np.exp(c) * scipy.special.exp1(c) / b_per_year)
