@@ -87,7 +87,7 @@ def _simulate(cs, ids):
     from oligosim.runner import simulate_strategy
 
     try:
-        out, _ = simulate_strategy(cs, 0, ids, SEED)
+        out, _, _ = simulate_strategy(cs, 0, ids, SEED)
     except CapacityError as exc:
         return None, str(exc)
     return out, None

@@ -19,10 +19,12 @@ import pandas as pd
 from oligosim.engine import _jit as J
 from oligosim.engine import layout as L
 from oligosim.errors import CapacityError, OligosimInputError, ScenarioError
+from oligosim.outcomes.economics import price
 from oligosim.outcomes.patients import patients_frame
 from oligosim.outcomes.summary import summarise
 from oligosim.params import ParameterSet
 from oligosim.scenario import CompiledScenario, Scenario, compile_scenario
+from oligosim.scenario.capacity import Capacity
 
 DEFAULT_BATCH = 50_000
 
@@ -53,7 +55,18 @@ class Results:
     parameters: ParameterSet
     traces: list[Trace] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    resource_use: pd.DataFrame | None = None
+    """Per patient and strategy: the engines' accumulators (engine.layout.ACC_COLUMNS)."""
     _summary: pd.DataFrame | None = None
+
+    def incremental(self) -> pd.DataFrame:
+        """Incremental cost-effectiveness table of the strategies' mean costs and QALYs."""
+        from oligosim.outcomes.cea import incremental_analysis
+
+        g = self.patients.groupby("strategy", observed=True)
+        costs = g["cost_usd"].mean().to_dict()
+        qalys = g["qaly"].mean().to_dict()
+        return incremental_analysis(costs, qalys)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -71,12 +84,18 @@ def _threads(jobs: int | None) -> int:
 
 
 def simulate_strategy(cs: CompiledScenario, index: int, patient_ids: np.ndarray, seed: int,
-                      n_traced: int = 0) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """Run one strategy of a compiled scenario for ``patient_ids``; raw output arrays."""
+                      n_traced: int = 0
+                      ) -> tuple[np.ndarray, tuple[np.ndarray, ...], np.ndarray]:
+    """Run one strategy of a compiled scenario for ``patient_ids``.
+
+    Returns the raw outputs (n, N_OUT), the trace buffers and the resource-use
+    accumulators (n, N_ACC).
+    """
     from oligosim.engine.kernel import simulate_batch
 
     n = patient_ids.shape[0]
     out = np.empty((n, L.N_OUT))
+    acc = np.empty((n, L.N_ACC))
     trace = L.alloc_trace(n_traced)
     kp = cs.kernel
     n_chunks = max(1, min(n, 8 * numba.get_num_threads()))
@@ -84,7 +103,7 @@ def simulate_strategy(cs: CompiledScenario, index: int, patient_ids: np.ndarray,
                    kp.sensitivity, kp.penetration, kp.subtype_sigma, kp.fitness_cost,
                    kp.mutation_rate, kp.growth_multiplier, cs.policies[index], cs.population,
                    cs.count_cum, cs.met_organ_cum, cs.tropism_cum, n_chunks, out, n_traced,
-                   *trace)
+                   *trace, cs.econ, acc)
     err = out[:, L.O_ERROR]
     if np.any(err == L.ERR_LESION_CAPACITY):
         pid = int(patient_ids[np.argmax(err == L.ERR_LESION_CAPACITY)])
@@ -95,7 +114,7 @@ def simulate_strategy(cs: CompiledScenario, index: int, patient_ids: np.ndarray,
         raise ScenarioError(f"{cs.scenario.name}: the population's eligibility constraints "
                             "accepted no metastasis draw in 100,000 tries; relax max_per_organ"
                             "/max_organs/allow_brain or change met_count_pmf")
-    return out, trace
+    return out, trace, acc
 
 
 def _decode_trace(strategy: str, pid: int, trace: tuple[np.ndarray, ...], j: int) -> Trace:
@@ -125,21 +144,64 @@ def _decode_trace(strategy: str, pid: int, trace: tuple[np.ndarray, ...], j: int
 
 
 def iter_batches(cs: CompiledScenario, n_patients: int, seed: int, batch_size: int,
-                 n_traced: int = 0) -> Iterator[tuple[int, str, np.ndarray, np.ndarray, tuple]]:
-    """Yield (strategy index, name, patient_ids, raw outputs, trace) batch by batch."""
+                 n_traced: int = 0
+                 ) -> Iterator[tuple[int, str, np.ndarray, np.ndarray, tuple, np.ndarray]]:
+    """Yield (strategy index, name, patient_ids, raw outputs, trace, accumulators) per batch."""
     for i, name in enumerate(cs.strategies):
         for start in range(0, n_patients, batch_size):
             ids = np.arange(start, min(start + batch_size, n_patients), dtype=np.int64)
             k = n_traced if start == 0 else 0
-            out, trace = simulate_strategy(cs, i, ids, seed, k)
-            yield i, name, ids, out, trace
+            out, trace, acc = simulate_strategy(cs, i, ids, seed, k)
+            yield i, name, ids, out, trace, acc
+
+
+def iter_reference_batches(cs: CompiledScenario, n_patients: int, seed: int, batch_size: int,
+                           n_traced: int = 0, capacity: Capacity | None = None
+                           ) -> Iterator[tuple[int, str, np.ndarray, np.ndarray, tuple,
+                                               np.ndarray, pd.DataFrame | None]]:
+    """Like :func:`iter_batches` on the SimPy reference engine, plus a frame of pathway
+    columns (``lat_wait_months``, ``arrival_months``) when ``capacity`` is given.
+
+    A capacity-limited cohort shares one department, so it is simulated as one batch.
+    """
+    from oligosim.reference import (
+        PATHWAY_COLUMNS,
+        run_batch_reference,
+        simulate_cohort_reference,
+    )
+    from oligosim.reference.record import trace_buffers
+
+    size = n_patients if capacity is not None else batch_size
+    for i, name in enumerate(cs.strategies):
+        for start in range(0, n_patients, size):
+            ids = np.arange(start, min(start + size, n_patients), dtype=np.int64)
+            k = n_traced if start == 0 else 0
+            if capacity is None:
+                batch = run_batch_reference(cs, i, ids, seed, n_traced=k)
+                extra = None
+            else:
+                batch = simulate_cohort_reference(cs, i, ids, seed, capacity, n_traced=k)
+                extra = pd.DataFrame(dict(zip(PATHWAY_COLUMNS, (batch.lat_wait_months,
+                                                                batch.arrival_months),
+                                              strict=True)))
+            err = batch.outputs[:, L.O_ERROR]
+            if np.any(err == L.ERR_LESION_CAPACITY):
+                pid = int(ids[np.argmax(err == L.ERR_LESION_CAPACITY)])
+                raise CapacityError(f"patient {pid} needed more than MAX_LESIONS="
+                                    f"{J.MAX_LESIONS} lesion slots (engine/_jit.py)")
+            if np.any(err == L.ERR_ELIGIBILITY):
+                raise ScenarioError(f"{cs.scenario.name}: the population's eligibility "
+                                    "constraints accepted no metastasis draw in 100,000 tries")
+            yield i, name, ids, batch.outputs, trace_buffers(batch.traces), \
+                batch.resource_use, extra
 
 
 def run_scenario(scenario: Scenario, n_patients: int | None = None, seed: int | None = None,
                  engine: str = "numba", jobs: int | None = None, *,
                  parameters: ParameterSet | None = None, batch_size: int = DEFAULT_BATCH,
                  n_traced: int = 0,
-                 progress: Callable[[int, int], None] | None = None) -> Results:
+                 progress: Callable[[int, int], None] | None = None,
+                 capacity: Capacity | None = None) -> Results:
     """Simulate every strategy of ``scenario`` (DESIGN §5.3).
 
     Parameters
@@ -149,7 +211,8 @@ def run_scenario(scenario: Scenario, n_patients: int | None = None, seed: int | 
     n_patients, seed : int, optional
         Override the scenario's ``[run]`` values.
     engine : {"numba", "reference"}
-        The fast engine, or the SimPy reference engine (not yet available).
+        The fast engine, or the SimPy reference engine (same patients, ~1000x slower;
+        the only engine for a capacity-limited pathway).
     jobs : int, optional
         Threads (default: all cores). Results do not depend on it.
     parameters : ParameterSet, optional
@@ -161,13 +224,21 @@ def run_scenario(scenario: Scenario, n_patients: int | None = None, seed: int | 
         Trace the first ``n_traced`` patients of every strategy (spider/swimmer plots).
     progress : callable, optional
         Called with (patients done, patients total) after every batch.
+    capacity : Capacity, optional
+        A capacity-limited LAT pathway (reference engine only; default: the scenario's
+        ``capacity`` section if it has one). Adds ``lat_wait_months`` and ``arrival_months``
+        to ``.patients``.
     """
-    if engine != "numba":
-        if engine == "reference":
-            raise OligosimInputError("the SimPy reference engine is not implemented yet",
-                                     field="engine", value=engine, allowed="'numba'")
+    if engine not in ("numba", "reference"):
         raise OligosimInputError("unknown engine", field="engine", value=engine,
                                  allowed="'numba', 'reference'")
+    if capacity is None:
+        capacity = getattr(scenario, "capacity", None)
+    if capacity is not None and engine != "reference":
+        raise OligosimInputError(
+            "a capacity-limited pathway (patients competing for LAT slots) is simulated by "
+            "the reference engine only", field="capacity", value=capacity,
+            allowed="engine='reference', or no capacity section")
     n = scenario.run.n_patients if n_patients is None else int(n_patients)
     s = scenario.run.seed if seed is None else int(seed)
     if n < 1:
@@ -183,12 +254,21 @@ def run_scenario(scenario: Scenario, n_patients: int | None = None, seed: int | 
     numba.set_num_threads(_threads(jobs))
     t0 = time.perf_counter()
     frames: list[pd.DataFrame] = []
+    use_frames: list[pd.DataFrame] = []
     traces: list[Trace] = []
     done = 0
     total = n * len(cs.strategies)
     try:
-        for _i, name, ids, out, trace in iter_batches(cs, n, s, batch_size, n_traced):
-            frames.append(patients_frame(out, ids, name))
+        batches = (iter_batches(cs, n, s, batch_size, n_traced) if engine == "numba" else
+                   iter_reference_batches(cs, n, s, batch_size, n_traced, capacity))
+        for _i, name, ids, out, trace, acc, *extra in batches:
+            frame = patients_frame(out, ids, name)
+            if extra and extra[0] is not None:
+                frame = pd.concat([frame, extra[0]], axis=1)
+            money = price(acc, scenario.economics)
+            frames.append(pd.concat([frame, money], axis=1))
+            use_frames.append(pd.DataFrame(acc, columns=list(L.ACC_COLUMNS)).assign(
+                strategy=name, patient_id=ids))
             if ids[0] == 0:
                 traces.extend(_decode_trace(name, int(ids[j]), trace, j)
                               for j in range(min(n_traced, ids.shape[0])))
@@ -200,5 +280,6 @@ def run_scenario(scenario: Scenario, n_patients: int | None = None, seed: int | 
     t_sim = time.perf_counter() - t0
     patients = pd.concat(frames, ignore_index=True)
     patients["strategy"] = pd.Categorical(patients["strategy"], categories=list(cs.strategies))
+    resource_use = pd.concat(use_frames, ignore_index=True)
     return Results(scenario, list(cs.strategies), patients, s, n, cs.parameters, traces,
-                   {"simulate_seconds": t_sim})
+                   {"simulate_seconds": t_sim}, resource_use=resource_use)

@@ -146,6 +146,13 @@ from oligosim.engine.biology import cells_from_diameter, clone_rate, diameter_mm
 from oligosim.engine.clock import INF, cumulative, grow, invert
 from oligosim.engine.lat import treat_lesion
 from oligosim.engine.layout import (
+    AQ_DEATH,
+    AQ_DRUG0,
+    AQ_LAT0,
+    AQ_PF,
+    AQ_PP,
+    AQ_SCAN,
+    AQ_TOX,
     C_C,
     C_E,
     C_F,
@@ -177,6 +184,7 @@ from oligosim.engine.layout import (
     LF_TREATED,
     LF_VIS_BASE,
     LF_VIS_CONS,
+    N_ACC_Q,
     N_CF,
     N_FIXED_ROWS,
     N_LF,
@@ -374,19 +382,21 @@ def _set_clock_params(lesion, clone, l, k, reg, sc, org):
 def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmult, pol, pop,
                      count_cum, met_organ_cum, tropism_cum, table, lesion, clone, meas, truth,
                      prog, cells_tmp, cells_new, reg, out, tr_ev, tr_scan_t, tr_scans, tr_organs,
-                     traced, rows_dirty=N_STREAM_ROWS):
+                     traced, econ, acc, rows_dirty=N_STREAM_ROWS):
     """Simulate one patient under one strategy; write one row of outputs into ``out``.
 
     Parameters are the compiled arrays of ``ParameterSet.to_arrays`` (``sc`` scalars, ``org``
     organ table, ...), the policy record ``pol``, the population record ``pop`` and the
     cumulative distributions of the metastasis count, metastasis organs and tropism.
     ``table``, ``lesion``, ``clone``, ``meas``, ``truth``, ``prog``, ``cells_tmp``,
-    ``cells_new`` and ``reg`` are workspace. Only the first ``rows_dirty`` rows of ``table``
-    are reset: the caller passes how many the previous patient may have used. If ``traced``
-    is True, events and scans go into the trace buffers (``tr_*``, first axis already sliced
-    to this patient).
+    ``cells_new`` and ``reg`` are workspace. ``econ`` holds the continuous discount rates
+    per month (costs, effects); ``acc`` (N_ACC) receives the resource-use accumulators.
+    Only the first ``rows_dirty`` rows of ``table`` are reset: the caller passes how many
+    the previous patient may have used. If ``traced`` is True, events and scans go into
+    the trace buffers (``tr_*``, first axis already sliced to this patient).
     """
     rng.reset_streams(table[:rows_dirty])
+    acc[:] = 0.0
     out[:] = np.nan
     out[O_ERROR] = ERR_NONE
     lesion[:, :] = 0.0
@@ -508,6 +518,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
     # ---------------- baseline scan and RECIST targets ----------------
     t = 0.0
     scan_no = 0
+    _acc_event(acc, econ, t, AQ_SCAN)
     measure(lesion, clone, nles, t, org, rho, sc[P_MEAS_SD], seed, pid, scan_no, meas, truth)
     n_vis = 0
     seen = np.zeros(N_ORGANS, dtype=np.int64)
@@ -529,6 +540,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
     # ---------------- counters and state ----------------
     line = LINE_FIRST
     drug = tki
+    t_mark = 0.0  # start of the current (drug, progression-free) interval for `acc`
     chemo_switch = INF
     lat_time = INF
     course_kind = COURSE_NONE
@@ -644,9 +656,11 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                 o = int(lesion[l, LF_ORGAN])
                 if org[o, O_ABLATABLE] < 0.5:
                     continue
-                controlled, g3, g5 = _treat(l, o, t, course_kind, pol, sc, org, table, seed,
-                                            pid, lesion, clone, cells_tmp, cells_new, rho)
+                controlled, g3, g5, modality = _treat(l, o, t, course_kind, pol, sc, org, table,
+                                                      seed, pid, lesion, clone, cells_tmp,
+                                                      cells_new, rho)
                 n_ablated += 1
+                _acc_event(acc, econ, t, AQ_LAT0 + modality)
                 for k in range(N_CLONES):
                     _set_clock_params(lesion, clone, l, k, reg, sc, org)
                     _schedule(clone, l, k, t)
@@ -654,6 +668,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                     lesion[l, LF_ALIVE] = 0.0
                 if g3:
                     n_tox += 1
+                    _acc_event(acc, econ, t, AQ_TOX)
                     if traced:
                         n_ev = _trace(tr_ev, n_ev, t, EV_TOX, l, 3.0)
                 if g5:
@@ -667,6 +682,8 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
             continue
         if t == chemo_switch:
             chemo_switch = INF
+            _acc_interval(acc, econ, t_mark, t, drug, not first_pd)
+            t_mark = t
             drug = DRUG_PEM_MAINT
             fill_regime(reg, drug, subtype, sc, org, gmult, kill, sens, pen, sigma, cost, mut)
             _set_regime(nles, t, reg, sc, org, lesion, clone)
@@ -675,6 +692,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
             continue
         # ---------------- scan ----------------
         scan_no += 1
+        _acc_event(acc, econ, t, AQ_SCAN)
         next_scan = t + int1 if t + int1 <= switch + 1e-9 else t + int2
         _extinguish(lesion, clone, nles, t)
         measure(lesion, clone, nles, t, org, rho, sc[P_MEAS_SD], seed, pid, scan_no, meas, truth)
@@ -714,6 +732,8 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                     if prog[l] > 0.5 and org[int(lesion[l, LF_ORGAN]), O_ABLATABLE] < 0.5:
                         oligo = False
                 if not first_pd:
+                    _acc_interval(acc, econ, t_mark, t, drug, True)
+                    t_mark = t
                     first_pd = True
                     _record_first_pd(out, t, lesion, clone, nles, prog, n_prog, oligo,
                                      outcome_cons_scan, scan_no)
@@ -737,6 +757,8 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                 out[O_TTD] = t
                 out[O_TTD_EV] = 1.0
                 ttd_done = True
+                _acc_interval(acc, econ, t_mark, t, drug, not first_pd)
+                t_mark = t
                 line, drug, chemo_switch = _next_line(t, tki, pol, sc, lesion, clone, nles,
                                                       table, seed, pid, out)
                 fill_regime(reg, drug, subtype, sc, org, gmult, kill, sens, pen, sigma, cost, mut)
@@ -758,6 +780,8 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                     lat_time = t + sc[P_LAT_DELAY]
                     course_kind = COURSE_CONSOLIDATION
         elif resp == RESP_PD:
+            _acc_interval(acc, econ, t_mark, t, drug, not first_pd)
+            t_mark = t
             if line == LINE_SECOND:
                 out[O_PFS2] = t
                 out[O_PFS2_EV] = 1.0
@@ -783,6 +807,9 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
     # ---------------- outcomes ----------------
     dead = cause != CAUSE_ALIVE
     t_end = t_death if dead else horizon
+    _acc_interval(acc, econ, t_mark, t_end, drug, not first_pd)
+    if dead:
+        _acc_event(acc, econ, t_end, AQ_DEATH)
     if traced:
         n_ev = _trace(tr_ev, n_ev, t_end, EV_DEATH, -1, cause)
     out[O_OS] = t_end
@@ -927,7 +954,7 @@ def _fire_clock(l, k, t, nles, reg, sc, org, mut, table, seed, pid, lesion, clon
 @nb.njit(**JIT)
 def _treat(l, o, t, course_kind, pol, sc, org, table, seed, pid, lesion, clone, cells_tmp,
            cells_new, rho):
-    """One lesion in one LAT course at t; returns (controlled, grade3, grade5)."""
+    """One lesion in one LAT course at t; returns (controlled, grade3, grade5, modality)."""
     for k in range(N_CLONES):
         _advance(clone, l, k, t)
         cells_tmp[k] = clone[l, k, C_N]
@@ -954,7 +981,7 @@ def _treat(l, o, t, course_kind, pol, sc, org, table, seed, pid, lesion, clone, 
     lesion[l, LF_LF_OPEN] = 1.0
     g3 = rng.uniform(table, ROW_TOX, seed, pid) < org[o, O_TOX3]
     g5 = rng.uniform(table, ROW_TOX, seed, pid) < org[o, O_TOX5]
-    return controlled, g3, g5
+    return controlled, g3, g5, modality
 
 
 @nb.njit(**JIT)
@@ -1030,6 +1057,35 @@ def _next_line(t, tki, pol, sc, lesion, clone, nles, table, seed, pid, out):
 
 
 # ------------------------------------------------------------------------------------------
+# resource-use accumulators (DESIGN §2.12)
+# ------------------------------------------------------------------------------------------
+@nb.njit(**JIT)
+def _disc_duration(t0, t1, r):
+    """∫_{t0}^{t1} exp(−r·t) dt (months; r per month, continuous)."""
+    if r == 0.0:
+        return t1 - t0
+    return (math.exp(-r * t0) - math.exp(-r * t1)) / r
+
+
+@nb.njit(**JIT)
+def _acc_interval(acc, econ, t0, t1, drug, pf):
+    """Add the time from t0 to t1 on ``drug``, progression-free or not, to every variant."""
+    if t1 <= t0:
+        return
+    for v in range(3):
+        d = t1 - t0 if v == 0 else _disc_duration(t0, t1, econ[v - 1])
+        acc[v * N_ACC_Q + (AQ_PF if pf else AQ_PP)] += d
+        acc[v * N_ACC_Q + AQ_DRUG0 + drug] += d
+
+
+@nb.njit(**JIT)
+def _acc_event(acc, econ, t, q):
+    """Count one event of quantity ``q`` at time t in every variant."""
+    for v in range(3):
+        acc[v * N_ACC_Q + q] += 1.0 if v == 0 else math.exp(-econ[v - 1] * t)
+
+
+# ------------------------------------------------------------------------------------------
 # trace
 # ------------------------------------------------------------------------------------------
 @nb.njit(**JIT)
@@ -1064,8 +1120,9 @@ def _trace_scan(tr_scan_t, tr_scans, n, t, lesion, clone, nles, meas, truth):
 @nb.njit(**JIT_PARALLEL)
 def simulate_batch(patient_ids, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmult, pol,
                    pop, count_cum, met_organ_cum, tropism_cum, n_chunks, out, n_traced, tr_ev,
-                   tr_scan_t, tr_scans, tr_organs):
-    """Simulate ``patient_ids`` (int64[n]) under one policy; fill ``out`` (float64[n, N_OUT]).
+                   tr_scan_t, tr_scans, tr_organs, econ, acc):
+    """Simulate ``patient_ids`` (int64[n]) under one policy; fill ``out`` (float64[n, N_OUT])
+    and the resource-use accumulators ``acc`` (float64[n, N_ACC]) discounted at ``econ``.
 
     Patients are split into ``n_chunks`` contiguous chunks run in parallel (``prange``); each
     chunk allocates its workspace once. Patient ``i`` draws only from streams keyed by
@@ -1092,7 +1149,7 @@ def simulate_batch(patient_ids, seed, sc, org, kill, sens, pen, sigma, cost, mut
                              gmult, pol, pop, count_cum, met_organ_cum, tropism_cum, table,
                              lesion, clone, meas, truth, prog, cells_tmp, cells_new, reg, out[i],
                              tr_ev[tr], tr_scan_t[tr], tr_scans[tr], tr_organs[tr],
-                             i < n_traced, dirty)
+                             i < n_traced, econ, acc[i], dirty)
             used = out[i, O_MAXL]
             dirty = N_STREAM_ROWS if math.isnan(used) else \
                 N_FIXED_ROWS + int(used) * N_ROWS_PER_LESION

@@ -51,6 +51,29 @@ OUTPUT_COLUMNS = (
     range(len(OUTPUT_COLUMNS))
 N_OUT = len(OUTPUT_COLUMNS)
 
+# --- resource-use accumulators (DESIGN.md §2.12): acc[i, v * N_ACC_Q + q] -------------
+# Quantities q (time in months, counts of events); variants v: 0 undiscounted, 1 discounted
+# continuously at the cost rate, 2 at the effect rate. Costs and QALYs are linear in these,
+# so the economics layer prices them (and PSA re-prices them) without re-simulating.
+ACC_QUANTITIES = (
+    "time_progression_free_months", "time_post_progression_months",
+    *(f"time_on_{d}_months" for d in ("best_supportive_care", "tki_1g", "tki_2g",
+                                       "osimertinib", "platinum_pemetrexed",
+                                       "pemetrexed_maintenance", "later_line_chemo")),
+    "n_scans",
+    *(f"n_lat_{m}" for m in ("sbrt", "srs", "conventional_rt", "surgery")),
+    "n_grade3_events", "death",
+)
+N_ACC_Q = len(ACC_QUANTITIES)
+AQ_PF, AQ_PP, AQ_DRUG0 = 0, 1, 2
+AQ_SCAN = AQ_DRUG0 + 7
+AQ_LAT0 = AQ_SCAN + 1
+AQ_TOX = AQ_LAT0 + 4
+AQ_DEATH = AQ_TOX + 1
+ACC_VARIANTS = ("", "_disc_cost", "_disc_effect")
+N_ACC = N_ACC_Q * len(ACC_VARIANTS)
+ACC_COLUMNS = tuple(q + v for v in ACC_VARIANTS for q in ACC_QUANTITIES)
+
 # error codes in out[:, O_ERROR]
 ERR_NONE, ERR_LESION_CAPACITY, ERR_ELIGIBILITY, ERR_TRACE = range(4)
 

@@ -63,7 +63,9 @@ def _umask() -> int:
 def write_outputs(results: Results, out_dir: str | Path, version: str) -> Path:
     """Write the output folder of DESIGN.md §5.2 into ``out_dir``.
 
-    ``summary.csv``, ``patients.parquet``, ``km.csv``, ``run.json`` and ``figures/`` (see
+    ``summary.csv``, ``patients.parquet``, ``km.csv``, ``incremental.csv`` (incremental
+    cost-effectiveness of mean costs and QALYs, DESIGN §2.12), ``resource_use.parquet``
+    (the engines' accumulators), ``run.json`` and ``figures/`` (see
     :func:`oligosim.report.figures.write_figures`; spider and swimmer plots only if the run
     traced patients). Everything is first written into a temporary sibling folder, then
     swapped in with a rename, so a crash never leaves a half-written output folder and an
@@ -78,6 +80,9 @@ def write_outputs(results: Results, out_dir: str | Path, version: str) -> Path:
         results.summary.to_csv(tmp / "summary.csv", index=False)
         results.patients.to_parquet(tmp / "patients.parquet", index=False)
         km_curves(results.patients).to_csv(tmp / "km.csv", index=False)
+        results.incremental().to_csv(tmp / "incremental.csv", index=False)
+        if results.resource_use is not None:
+            results.resource_use.to_parquet(tmp / "resource_use.parquet", index=False)
         (tmp / "run.json").write_text(json.dumps(run_metadata(results, version), indent=2))
         write_figures(results, tmp / "figures")
         if out.exists():

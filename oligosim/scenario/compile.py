@@ -27,6 +27,7 @@ class CompiledScenario:
     count_cum: np.ndarray         # cumulative pmf of the number of metastases
     met_organ_cum: np.ndarray     # (N_ORGANS,) cumulative organ distribution of metastases
     tropism_cum: np.ndarray       # (N_ORGANS,) cumulative tropism of occult/new lesions
+    econ: np.ndarray              # (2,) continuous discount rates per month: costs, effects
 
 
 def _months(weeks: float) -> float:
@@ -105,5 +106,13 @@ def compile_scenario(scenario: Scenario, parameters: ParameterSet | None = None
     horizon = scenario.run.horizon_months
     policies = np.stack([compile_policy(s, scenario.imaging, horizon)
                          for s in scenario.strategy])
+    econ = np.array([continuous_rate_per_month(scenario.economics.discount_rate_costs_per_year),
+                     continuous_rate_per_month(
+                         scenario.economics.discount_rate_effects_per_year)])
     return CompiledScenario(scenario, params, kp, tuple(s.name for s in scenario.strategy),
-                            policies, rec, count_cum, met_cum, trop_cum)
+                            policies, rec, count_cum, met_cum, trop_cum, econ)
+
+
+def continuous_rate_per_month(annual_rate: float) -> float:
+    """Continuous monthly rate equivalent to an annual rate: ln(1 + annual) / 12."""
+    return float(np.log1p(annual_rate) / J.MONTHS_PER_YEAR)

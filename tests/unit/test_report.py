@@ -27,7 +27,8 @@ PUBLISHED = {"tki_alone": {"pfs": 18.9, "os": 38.6}}  # FLAURA osimertinib arm, 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 EXPECTED_FIGURES = {"km_pfs.png", "km_os.png", "patterns_of_failure.png",
                     "spider_tki_alone.png", "spider_consolidative_lat.png", "swimmer.png"}
-DATA_FILES = {"summary.csv", "patients.parquet", "km.csv", "run.json"}
+DATA_FILES = {"summary.csv", "patients.parquet", "km.csv", "incremental.csv",
+              "resource_use.parquet", "run.json"}
 
 
 @pytest.fixture(scope="module")
