@@ -36,6 +36,21 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--trace", type=int, default=3, help="patients traced per strategy")
     c = sub.add_parser("check", help="validate scenario files; exit 2 on any error")
     c.add_argument("scenarios", nargs="+", help="scenario TOML files")
+    v = sub.add_parser("validate", help="run every trial scenario against its published "
+                                        "targets (a report: exit 0 even if targets are missed)")
+    v.add_argument("--patients", type=int, default=None,
+                   help="patients per strategy (default: each scenario's own)")
+    v.add_argument("--seed", type=int, default=None,
+                   help="root random seed (default: each scenario's own)")
+    v.add_argument("--jobs", type=int, default=None, help="threads (default: all cores)")
+    v.add_argument("--json", action="store_true",
+                   help="print a JSON list of {target_id, trial, arm, endpoint, published, lo, "
+                        "hi, model, within} instead of a table")
+    v.add_argument("--scenarios-dir", default=None,
+                   help="folder holding trials/*.toml (default: scenarios/ of the source "
+                        "checkout, or ./scenarios)")
+    v.add_argument("--targets", default=None,
+                   help="targets TOML file (default: the package's data/targets.toml)")
     return p
 
 
@@ -125,12 +140,128 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return EXIT_INPUT if bad else EXIT_OK
 
 
+#: Keys of each object printed by ``oligosim validate --json`` (DESIGN.md §5.1).
+VALIDATE_JSON_KEYS = ("target_id", "trial", "arm", "endpoint", "published", "lo", "hi", "model",
+                      "within")
+
+
+def _validate_json(report) -> str:
+    """The report as a JSON list (DESIGN §5.1); NaN becomes null."""
+    import json
+    import math
+
+    def clean(v: object) -> object:
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if hasattr(v, "item"):  # numpy scalar
+            return clean(v.item())
+        return v
+
+    rows = [{k: clean(row[k]) for k in VALIDATE_JSON_KEYS}
+            for row in report.to_dict(orient="records")]
+    return json.dumps(rows, indent=1, allow_nan=False)
+
+
+def _print_validation(report) -> None:
+    """The validation report as a rich table, then the reasons behind each status."""
+    import math
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from oligosim.calibration.targets import ENDPOINTS
+
+    def num(x: float, endpoint: str) -> str:
+        if not math.isfinite(x):
+            return "—"
+        if ENDPOINTS[endpoint] == "binomial":
+            return f"{100 * x:.1f}%"
+        return f"{x:.2f}" if endpoint.startswith("hr_") else f"{x:.1f}"
+
+    def with_interval(x: float, lo: float, hi: float, endpoint: str) -> str:
+        s = num(x, endpoint)
+        if math.isfinite(lo) or math.isfinite(hi):
+            s += f" ({num(lo, endpoint)}–{num(hi, endpoint)})"
+        return s
+
+    t = Table(title="Validation: published figure (95% interval) vs model (95% Monte Carlo "
+                    "interval)")
+    for col in ("target", "arm", "endpoint", "published", "model", "within", "weight",
+                "status"):
+        t.add_column(col, justify="right" if col in ("published", "model", "weight")
+                     else "left", no_wrap=col != "status")
+    reasons: dict[str, int] = {}
+    for r in report.to_dict(orient="records"):
+        e = r["endpoint"]
+        label = e if r["at_months"] is None or not math.isfinite(r["at_months"]) \
+            else f"{e} @{r['at_months']:g}m"
+        status = r["status"].split(":", 1)[0]
+        if status != "ok":
+            reasons.setdefault(r["status"], len(reasons) + 1)
+            status += f" [{reasons[r['status']]}]"
+        mark = ("[green]yes[/green]" if r["within"] else
+                "[red]no[/red]" if math.isfinite(r["model"]) else "—")
+        t.add_row(r["target_id"], str(r["arm"] or "—"), label,
+                  with_interval(r["published"], r["lo"], r["hi"], e),
+                  with_interval(r["model"], r["model_lo"], r["model_hi"], e), mark,
+                  f"{r['weight']:g}", status)
+    console = Console(width=200)
+    console.print(t)
+    for text, k in reasons.items():
+        console.print(f"[{k}] {text}", highlight=False)
+    computed = report["model"].notna()
+    console.print(f"{len(report)} targets: {int(computed.sum())} computed, "
+                  f"{int(report['within'].sum())} within their 95% interval, "
+                  f"{int((computed & ~report['within']).sum())} outside, "
+                  f"{int((~computed).sum())} without a model value.", highlight=False)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from oligosim.calibration.targets import load_targets
+    from oligosim.calibration.validate import validate
+
+    if args.patients is not None and args.patients < 1:
+        raise OligosimInputError("--patients must be at least 1", value=args.patients)
+    if args.jobs is not None and args.jobs < 1:
+        raise OligosimInputError("--jobs must be at least 1", value=args.jobs)
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        raise OligosimInputError("--seed out of range", value=args.seed,
+                                 allowed="0 <= seed < 2**63")
+    targets = load_targets(args.targets)
+    progress = None
+    prog = None
+    if sys.stderr.isatty():  # pragma: no cover - terminal only
+        from rich.progress import Progress
+
+        prog = Progress(transient=True)
+        task = prog.add_task("trial scenarios", total=None)
+
+        def progress(done: int, total: int, file: str) -> None:
+            prog.update(task, completed=done, total=total, description=f"done {file}")
+
+    if prog is not None:  # pragma: no cover - terminal only
+        with prog:
+            report = validate(args.patients, args.seed, args.jobs,
+                              scenarios_dir=args.scenarios_dir, targets=targets,
+                              progress=progress)
+    else:
+        report = validate(args.patients, args.seed, args.jobs,
+                          scenarios_dir=args.scenarios_dir, targets=targets)
+    if args.json:
+        print(_validate_json(report))
+    else:
+        _print_validation(report)
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``oligosim`` command."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
             return _cmd_run(args)
+        if args.command == "validate":
+            return _cmd_validate(args)
         return _cmd_check(args)
     except OligosimInputError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,0 +1,455 @@
+"""Layer 4: the validation report — every target against the model (DESIGN.md §4, §5.1).
+
+:func:`validate` runs each trial scenario that a target names (``scenarios/trials/<file>``)
+and compares the model with the published figure, one row per target. :func:`model_value`
+computes one target's model estimate from a :class:`~oligosim.runner.Results`, so calibration
+can score targets without going through the report.
+
+How model values are computed (all estimates from :mod:`oligosim.outcomes.survival`, the same
+lifelines-backed functions the run summary uses):
+
+- medians: Kaplan–Meier median with its 95% CI; hazard ratios: Cox HR of ``arm`` vs
+  ``reference_arm`` with the CI clustered on ``patient_id`` (common random numbers);
+  landmark rates: Kaplan–Meier survival at ``at_months``;
+- ORR and other shares: proportion of the arm's patients, with a Wilson 95% CI; resistance
+  shares: ``resistance_at_first_pd`` among patients with a first RECIST progression;
+- cohorts and time origins for trials that enrol late (ATOM at the 3-month scan, CURB at
+  oligo-progression): see :class:`~oligosim.calibration.targets.Cohort`. From a first
+  progression, "PFS" is the next progression on any line: the first-line TKI's
+  discontinuation when LAT let it continue, else progression on the second line.
+
+Each row has a ``status``: ``ok``; ``proxy: ...`` (computed, but not exactly the published
+quantity — the reason is given); ``not reached: ...`` / ``not estimable: ...`` (the model's
+median lies beyond the follow-up, or a hazard ratio or landmark rate cannot be estimated:
+model NaN); or ``not computable: ...`` (model NaN, ``within`` False), for example per-lesion
+local control by site, which the engine does not output yet.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from oligosim.calibration.targets import (
+    Cohort,
+    Target,
+    by_scenario,
+    load_targets,
+    log_likelihood,
+    model_se_from_interval,
+    target_interval,
+    wilson_interval,
+)
+from oligosim.engine import _jit as J
+from oligosim.errors import OligosimInputError
+from oligosim.outcomes.survival import hazard_ratio, landmark_rate, median_with_ci
+from oligosim.runner import Results, run_scenario
+from oligosim.scenario import Scenario, load_scenario
+
+__all__ = ["NOT_COMPUTABLE", "REPORT_COLUMNS", "ModelValue", "find_trials_dir",
+           "model_value", "validate"]
+
+#: Endpoints the engine's output cannot give yet, with the reason (shown in the report).
+NOT_COMPUTABLE: dict[str, str] = {
+    "local_control_at_months": "needs per-lesion local control by site and dose, which the "
+                               "engine does not output yet",
+    "local_failure_at_months": "needs per-lesion local control by site and dose, which the "
+                               "engine does not output yet",
+    "grade3_toxicity_per_lesion": "needs per-lesion toxicity by site, which the engine does "
+                                  "not output yet",
+    "vertebral_fracture_per_segment": "needs per-lesion toxicity by site, which the engine "
+                                      "does not output yet",
+    "grade2_pneumonitis_share": "the engine records grade >=3 LAT toxicity only",
+    "grade3_trae_share": "includes TKI toxicity, which the model does not simulate",
+    "median_dor_months": "needs the time of first response; the patients table has the best "
+                         "response only",
+    "cns_new_lesion_progression_share": "the patients table does not say whether a "
+                                        "progressing CNS lesion was new",
+    "cns_orr": "the patients table has no CNS-specific response",
+    "share_resistance_her2_amplification": "the model's bypass clone pools HER2 with MET "
+                                           "amplification",
+}
+
+#: Endpoints computed from a stand-in quantity, with what stands in.
+_PROXY_ENDPOINTS: dict[str, str] = {
+    "grade3_pneumonitis_share": "share of patients with any grade >=3 LAT toxicity (the "
+                                "toxicity type is not recorded)",
+    "oesophagitis_share": "share of patients with any grade >=3 LAT toxicity (the toxicity "
+                          "type and grade are not matched)",
+    "cns_progression_share": "CNS involvement at the first RECIST progression (later CNS "
+                             "progression is not recorded)",
+}
+_PROXY_BYPASS = "the model's bypass clone pools MET and HER2 amplification"
+_PROXY_CNS = ("all patients of the arm: the patients table has no baseline CNS status, so "
+              "the CNS subgroup cannot be selected")
+_PROXY_SCREEN = "screen failures modelled as >= 5 visible lesions at the consolidation scan"
+_RANGE_ONLY = "published as a range only (no single value)"
+
+#: Columns of the report, in order.
+REPORT_COLUMNS: tuple[str, ...] = (
+    "target_id", "trial", "scenario", "arm", "endpoint", "at_months", "published", "lo", "hi",
+    "interval", "model", "model_lo", "model_hi", "model_se", "within", "weight", "tag", "sd",
+    "sd_basis", "log_likelihood", "status",
+)
+_RESPONDERS = ("CR", "PR")
+_OUTCOME_SCAN_MONTHS = 3.0  # n_visible_at_consolidation: the scan nearest 3 months (§2.11)
+
+
+@dataclass(frozen=True)
+class ModelValue:
+    """A model estimate with its 95% Monte Carlo interval and how it was obtained."""
+
+    value: float
+    lo: float
+    hi: float
+    status: str = "ok"
+    #: For a median not reached: the follow-up it exceeds (months), else NaN.
+    bound: float = math.nan
+
+    @classmethod
+    def not_computable(cls, reason: str) -> ModelValue:
+        return cls(math.nan, math.nan, math.nan, f"not computable: {reason}")
+
+    def with_proxy(self, reason: str) -> ModelValue:
+        """The same estimate marked as a proxy (reasons accumulate)."""
+        status = f"proxy: {reason}" if self.status == "ok" else f"{self.status}; {reason}"
+        return ModelValue(self.value, self.lo, self.hi, status, self.bound)
+
+
+# ---------------------------------------------------------------------------------------------
+# scenario files
+# ---------------------------------------------------------------------------------------------
+
+def find_trials_dir(scenarios_dir: str | Path | None = None) -> Path:
+    """The folder holding the trial scenarios (``<scenarios>/trials``).
+
+    Parameters
+    ----------
+    scenarios_dir : path, optional
+        A ``scenarios`` folder containing ``trials/``, or the ``trials`` folder itself.
+        Default: ``scenarios/`` next to the package (a source checkout), then ``./scenarios``.
+
+    Raises
+    ------
+    OligosimInputError
+        If the folder does not exist or holds no trial scenario files.
+    """
+    if scenarios_dir is not None:
+        base = Path(scenarios_dir)
+        for candidate in (base / "trials", base):
+            if candidate.is_dir() and any(candidate.glob("*.toml")):
+                return candidate
+        raise OligosimInputError("no trial scenario files (*.toml) in this folder or its "
+                                 "trials/ subfolder", field="scenarios_dir",
+                                 value=str(base))
+    for base in (Path(__file__).resolve().parents[2] / "scenarios", Path.cwd() / "scenarios"):
+        candidate = base / "trials"
+        if candidate.is_dir() and any(candidate.glob("*.toml")):
+            return candidate
+    raise OligosimInputError("cannot find the trial scenarios (scenarios/trials/*.toml next "
+                             "to the package or in the current folder); pass scenarios_dir "
+                             "(oligosim validate --scenarios-dir DIR)", field="scenarios_dir")
+
+
+def _scan_nearest(scenario: Scenario, arm: str, months: float) -> float:
+    """Time of the scheduled scan nearest ``months`` for ``arm`` (first one on a tie).
+
+    Mirrors the engine's deterministic schedule (DESIGN §2.6): every early interval up to
+    the switch, then every late interval.
+    """
+    strategy = next(s for s in scenario.strategy if s.name == arm)
+    img = strategy.imaging or scenario.imaging
+    per_month = 7.0 / J.DAYS_PER_MONTH
+    int1, int2 = img.early_interval_weeks * per_month, img.late_interval_weeks * per_month
+    ts, best_t, best_d = 0.0, math.nan, math.inf
+    while ts <= scenario.run.horizon_months and ts <= months + int1 + int2:
+        ts = ts + int1 if ts + int1 <= img.switch_months + 1e-9 else ts + int2
+        if abs(ts - months) < best_d - 1e-12:
+            best_d, best_t = abs(ts - months), ts
+    return best_t
+
+
+# ---------------------------------------------------------------------------------------------
+# cohorts and time origins
+# ---------------------------------------------------------------------------------------------
+
+def _between(x: pd.Series, lo: int | None, hi: int | None) -> pd.Series:
+    mask = x.notna()
+    if lo is not None:
+        mask &= x >= lo
+    if hi is not None:
+        mask &= x <= hi
+    return mask
+
+
+def _cohort_rows(patients: pd.DataFrame, arm: str, cohort: Cohort | None
+                 ) -> tuple[pd.DataFrame, str | None]:
+    """The arm's rows in ``cohort`` and, if the selection is a stand-in, why."""
+    rows = patients.loc[patients["strategy"] == arm]
+    if cohort is None or cohort.kind == "all":
+        return rows, None
+    if cohort.kind == "residual_at_consolidation":
+        mask = _between(rows["n_visible_at_consolidation"], cohort.min_lesions,
+                        cohort.max_lesions)
+        return rows.loc[mask], None
+    if cohort.kind == "oligo_progression_at_first_pd":
+        source = patients.loc[patients["strategy"] == (cohort.defined_in or arm)]
+        mask = ((source["first_pd_pattern"] != "none") & source["oligo_pd_at_first_pd"]
+                & _between(source["n_progressing_at_first_pd"], cohort.min_lesions,
+                           cohort.max_lesions))
+        ids = source.loc[mask, "patient_id"]
+        return rows.loc[rows["patient_id"].isin(ids)], None
+    return rows, _PROXY_CNS  # baseline_cns
+
+
+def _times(rows: pd.DataFrame, kind: str, origin: str, t0: float
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """(time, event) of ``kind`` in {pfs, os, ttd} measured from ``origin``."""
+    if origin == "first_pd":
+        start = rows["pfs_months"].to_numpy(dtype=float)
+        if kind == "pfs":
+            continued = rows["ttd_months"].to_numpy(dtype=float) > start
+            t = np.where(continued, rows["ttd_months"], rows["pfs2_months"])
+            e = np.where(continued, rows["ttd_event"], rows["pfs2_event"])
+        else:
+            t = rows[f"{kind}_months"].to_numpy(dtype=float)
+            e = rows[f"{kind}_event"].to_numpy()
+        return np.maximum(np.asarray(t, dtype=float) - start, 0.0), np.asarray(e, dtype=int)
+    t = rows[f"{kind}_months"].to_numpy(dtype=float)
+    e = rows[f"{kind}_event"].to_numpy(dtype=int)
+    if origin == "consolidation_scan":
+        t = np.maximum(t - t0, 0.0)
+    return t, e
+
+
+_EMPTY = ModelValue(math.nan, math.nan, math.nan, "not estimable: no simulated patient in the "
+                    "cohort or denominator")
+
+
+def _share(mask: np.ndarray) -> ModelValue:
+    m = int(mask.size)
+    if m == 0:
+        return _EMPTY
+    p = float(mask.mean())
+    lo, hi = wilson_interval(p, m)
+    return ModelValue(p, lo, hi)
+
+
+# ---------------------------------------------------------------------------------------------
+# one target
+# ---------------------------------------------------------------------------------------------
+
+def model_value(target: Target, results: Results) -> ModelValue:
+    """The model's estimate of ``target`` from a run of the target's scenario.
+
+    Parameters
+    ----------
+    target : Target
+        With ``scenario`` set; ``results`` must come from that scenario.
+    results : Results
+        From :func:`oligosim.run_scenario`.
+
+    Returns
+    -------
+    ModelValue
+        Value and 95% Monte Carlo interval on the natural scale, and the status.
+
+    Raises
+    ------
+    OligosimInputError
+        If the target's arm, reference arm or cohort arm is not a strategy of the run.
+    """
+    e = target.endpoint
+    if e in NOT_COMPUTABLE:
+        return ModelValue.not_computable(NOT_COMPUTABLE[e])
+    if target.value is None:
+        return ModelValue.not_computable(_RANGE_ONLY)
+    arms = [target.arm, target.reference_arm,
+            *(c.defined_in for c in (target.cohort, target.reference_cohort) if c is not None)]
+    for a in arms:
+        if a is not None and a not in results.strategies:
+            raise OligosimInputError(f"target {target.id}: arm {a!r} is not a strategy of "
+                                     f"scenario {results.scenario.name!r}",
+                                     allowed=", ".join(results.strategies))
+    patients = results.patients
+    t0 = (_scan_nearest(results.scenario, target.arm, _OUTCOME_SCAN_MONTHS)
+          if target.time_origin == "consolidation_scan" else 0.0)
+    rows, proxy = _cohort_rows(patients, target.arm, target.cohort)
+    origin = target.time_origin
+    if origin == "first_pd":
+        rows = rows.loc[rows["first_pd_pattern"] != "none"]
+
+    if e.startswith("median_"):
+        kind = e.removeprefix("median_").removesuffix("_months")
+        if rows.empty:
+            return _EMPTY
+        t, ev = _times(rows, kind, origin, t0)
+        out = ModelValue(*median_with_ci(t, ev))
+        if not math.isfinite(out.value):
+            follow_up = float(t.max())
+            out = ModelValue(math.nan, out.lo, out.hi, "not reached: the model's median "
+                             f"exceeds the follow-up ({follow_up:.0f} months)", follow_up)
+    elif e in ("hr_pfs", "hr_os"):
+        kind = e.removeprefix("hr_")
+        ref_rows, ref_proxy = _cohort_rows(patients, target.reference_arm,
+                                           target.reference_cohort or target.cohort)
+        if origin == "first_pd":
+            ref_rows = ref_rows.loc[ref_rows["first_pd_pattern"] != "none"]
+        if rows.empty or ref_rows.empty:
+            return _EMPTY
+        t1, e1 = _times(rows, kind, origin, t0)
+        t2, e2 = _times(ref_rows, kind, origin, t0)
+        frame = pd.DataFrame({
+            "strategy": ["arm"] * len(t1) + ["reference"] * len(t2),
+            "patient_id": np.concatenate([rows["patient_id"], ref_rows["patient_id"]]),
+            "time": np.concatenate([t1, t2]), "event": np.concatenate([e1, e2]),
+        })
+        hr, lo, hi, _ = hazard_ratio(frame, "arm", "reference", "time", "event")
+        out = ModelValue(hr, lo, hi) if math.isfinite(hr) else ModelValue(
+            math.nan, math.nan, math.nan, "not estimable: no events in an arm, or the Cox "
+            "fit did not converge")
+        proxy = proxy or ref_proxy
+        if target.reference_cohort is not None and target.arm == target.reference_arm:
+            proxy = _PROXY_SCREEN if proxy is None else f"{proxy}; {_PROXY_SCREEN}"
+    elif e in ("pfs_rate_at_months", "os_rate_at_months"):
+        if rows.empty:
+            return _EMPTY
+        kind = e.split("_", 1)[0]
+        out = ModelValue(*landmark_rate(*_times(rows, kind, origin, t0), target.at_months))
+        if not math.isfinite(out.value):
+            out = ModelValue(math.nan, math.nan, math.nan,
+                             f"not estimable: {target.at_months:g} months is beyond the "
+                             "cohort's follow-up")
+    elif e == "orr":
+        out = _share(rows["best_response"].isin(_RESPONDERS).to_numpy())
+    elif e.startswith("share_resistance_"):
+        clone = e.removeprefix("share_resistance_")
+        progressed = rows.loc[rows["first_pd_pattern"] != "none", "resistance_at_first_pd"]
+        out = _share((progressed.astype(str) == clone).to_numpy())
+        if clone == "bypass":
+            out = out.with_proxy(_PROXY_BYPASS)
+    elif e == "cns_progression_share":
+        out = _share(rows["cns_progression"].to_numpy(dtype=bool))
+    elif e == "second_line_osimertinib_share":
+        out = _share((rows["second_line"].astype(str) == "osimertinib").to_numpy())
+    elif e == "treatment_death_share":
+        out = _share((rows["death_cause"].astype(str) == "treatment").to_numpy())
+    elif e in ("grade3_pneumonitis_share", "oesophagitis_share"):
+        out = _share((rows["n_grade3_toxicity"] >= 1).to_numpy())
+    else:  # pragma: no cover - ENDPOINTS and this function are kept in step by a test
+        raise AssertionError(f"endpoint {e} has no computation")
+    if e in _PROXY_ENDPOINTS:
+        out = out.with_proxy(_PROXY_ENDPOINTS[e])
+    if proxy is not None:
+        out = out.with_proxy(proxy)
+    return out
+
+
+def _row(target: Target, mv: ModelValue) -> dict[str, object]:
+    """One report row. A median not reached scores its log-likelihood at the follow-up it
+    exceeds: an upper bound of the likelihood when the published median is shorter."""
+    lo, hi, kind = target_interval(target)
+    finite = math.isfinite(mv.value)
+    within = bool(finite and math.isfinite(lo) and math.isfinite(hi) and lo <= mv.value <= hi)
+    se = model_se_from_interval(target, mv.lo, mv.hi) if finite else math.nan
+    ll = math.nan
+    if target.value is not None and target.sd is not None:
+        if finite:
+            ll = log_likelihood(target, mv.value, se if math.isfinite(se) else 0.0)
+        elif math.isfinite(mv.bound) and target.value < mv.bound:
+            ll = log_likelihood(target, mv.bound)
+    return {
+        "target_id": target.id, "trial": target.trial, "scenario": target.scenario,
+        "arm": target.arm, "endpoint": target.endpoint, "at_months": target.at_months,
+        "published": math.nan if target.value is None else target.value, "lo": lo, "hi": hi,
+        "interval": kind, "model": mv.value, "model_lo": mv.lo, "model_hi": mv.hi,
+        "model_se": se, "within": within, "weight": target.weight, "tag": target.tag,
+        "sd": math.nan if target.sd is None else target.sd, "sd_basis": target.sd_basis,
+        "log_likelihood": ll, "status": mv.status,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# the report
+# ---------------------------------------------------------------------------------------------
+
+def validate(n_patients: int | None = None, seed: int | None = None, jobs: int | None = None,
+             *, scenarios_dir: str | Path | None = None,
+             targets: Sequence[Target] | None = None,
+             progress: Callable[[int, int, str], None] | None = None) -> pd.DataFrame:
+    """Run every trial scenario a target names and compare the model with each target.
+
+    Parameters
+    ----------
+    n_patients : int, optional
+        Patients per strategy (default: each scenario's ``[run] n_patients``).
+    seed : int, optional
+        Root seed (default: each scenario's ``[run] seed``).
+    jobs : int, optional
+        Threads (default: all cores); results do not depend on it.
+    scenarios_dir : path, optional
+        The ``scenarios`` folder (or its ``trials`` subfolder); see :func:`find_trials_dir`.
+    targets : sequence of Target, optional
+        Default: :func:`~oligosim.calibration.targets.load_targets`.
+    progress : callable, optional
+        Called as ``progress(done, total, scenario_file)`` after each scenario.
+
+    Returns
+    -------
+    DataFrame
+        One row per target, in the targets' order, columns :data:`REPORT_COLUMNS`:
+        ``published, lo, hi`` (the interval ``within`` is judged against: the published CI, or
+        ±1.96 sd on the likelihood scale — ``interval`` says which), ``model, model_lo,
+        model_hi`` (estimate and 95% Monte Carlo interval), ``model_se`` (on the likelihood
+        scale), ``within`` (the model point estimate lies in [lo, hi]; False when not
+        computable), ``log_likelihood`` (unweighted) and ``status``.
+
+    Raises
+    ------
+    OligosimInputError
+        On bad arguments, a missing scenario file, or a target naming an unknown strategy.
+    """
+    if n_patients is not None and (isinstance(n_patients, bool) or int(n_patients) < 1):
+        raise OligosimInputError("n_patients must be at least 1", field="n_patients",
+                                 value=n_patients)
+    if seed is not None and not 0 <= int(seed) < 2**63:
+        raise OligosimInputError("seed out of range", field="seed", value=seed,
+                                 allowed="0 <= seed < 2**63")
+    if jobs is not None and int(jobs) < 1:
+        raise OligosimInputError("jobs must be at least 1", field="jobs", value=jobs)
+    all_targets = list(load_targets() if targets is None else targets)
+    groups = by_scenario(all_targets)
+    trials_dir = find_trials_dir(scenarios_dir) if groups else None
+    missing = [f for f in groups if not (trials_dir / f).is_file()] if trials_dir else []
+    if missing:
+        raise OligosimInputError(f"trial scenario file(s) named by targets not found in "
+                                 f"{trials_dir}", value=missing)
+    values: dict[str, ModelValue] = {}
+    for done, (file, group) in enumerate(groups.items(), start=1):
+        scenario = load_scenario(trials_dir / file)
+        results = run_scenario(scenario, n_patients, seed, jobs=jobs)
+        for t in group:
+            values[t.id] = model_value(t, results)
+        del results
+        if progress is not None:
+            progress(done, len(groups), file)
+    rows = []
+    for t in all_targets:
+        mv = values.get(t.id)
+        if mv is None:
+            if t.endpoint in NOT_COMPUTABLE:
+                mv = ModelValue.not_computable(NOT_COMPUTABLE[t.endpoint])
+            elif t.value is None:
+                mv = ModelValue.not_computable(_RANGE_ONLY)
+            else:
+                mv = ModelValue.not_computable("no trial scenario simulates this population")
+        rows.append(_row(t, mv))
+    report = pd.DataFrame.from_records(rows, columns=list(REPORT_COLUMNS))
+    report["within"] = report["within"].astype(bool)
+    return report
+
