@@ -51,6 +51,29 @@ def _parser() -> argparse.ArgumentParser:
                         "checkout, or ./scenarios)")
     v.add_argument("--targets", default=None,
                    help="targets TOML file (default: the package's data/targets.toml)")
+    ps = sub.add_parser(
+        "psa", help="probabilistic sensitivity analysis with cost-effectiveness outputs",
+        description="Probabilistic sensitivity analysis (DESIGN.md §2.12): economic "
+                    "parameters from the scenario's [economics.uncertainty] distributions, "
+                    "every strategy on the same patients within a draw; writes psa_draws.csv, "
+                    "icer.csv, ceac.csv, ceaf.csv, evpi.csv, ce_plane.csv, "
+                    "psa_parameters.csv, run.json and figures/. Every finished draw is "
+                    "checkpointed: rerun with --resume after an interruption.")
+    ps.add_argument("scenario", help="scenario TOML file")
+    ps.add_argument("--draws", type=int, required=True, help="number of PSA draws")
+    ps.add_argument("--patients", type=int, default=None,
+                    help="patients per strategy and draw (default: the scenario's)")
+    ps.add_argument("--seed", type=int, default=None, help="root random seed")
+    ps.add_argument("--out", default=None, help="output folder (default out/<scenario "
+                                                "name>_psa)")
+    ps.add_argument("--resume", action="store_true",
+                    help="continue an interrupted run in --out from its last finished draw")
+    ps.add_argument("--jobs", type=int, default=None, help="threads (default: all cores)")
+    ps.add_argument("--biology", choices=("fixed", "prior"), default="fixed",
+                    help="'fixed' (default until a calibrated posterior ships): the base "
+                         "parameters in every draw, simulated once and re-priced per draw; "
+                         "'prior': every calibratable parameter drawn from its prior range "
+                         "(uniform / log-uniform) and the cohort re-simulated each draw")
     return p
 
 
@@ -123,6 +146,80 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"{results.n_patients:,} patients × {len(results.strategies)} strategies, seed "
           f"{results.seed}; outputs in {out}/")
     return EXIT_OK
+
+
+def _cmd_psa(args: argparse.Namespace) -> int:
+    from oligosim.psa import run_psa
+    from oligosim.report.psa_figures import write_psa_figures
+    from oligosim.scenario import load_scenario
+
+    if args.draws < 1:
+        raise OligosimInputError("--draws must be at least 1", value=args.draws)
+    if args.patients is not None and args.patients < 1:
+        raise OligosimInputError("--patients must be at least 1", value=args.patients)
+    if args.jobs is not None and args.jobs < 1:
+        raise OligosimInputError("--jobs must be at least 1", value=args.jobs)
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        raise OligosimInputError("--seed out of range", value=args.seed,
+                                 allowed="0 <= seed < 2**63")
+    scenario = load_scenario(args.scenario)
+    out = Path(args.out) if args.out else Path("out") / f"{scenario.name}_psa"
+    kwargs = dict(n_patients=args.patients, seed=args.seed, out_dir=out, resume=args.resume,
+                  jobs=args.jobs, biology=args.biology, figures=write_psa_figures)
+    prog = None
+    if sys.stderr.isatty():  # pragma: no cover - terminal only
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        prog = Progress(TextColumn("PSA"), BarColumn(), TextColumn("{task.completed:,}/"
+                        "{task.total:,} draws"), TimeRemainingColumn(), transient=True)
+        task = prog.add_task("psa", total=args.draws)
+
+        def update(done: int, total: int) -> None:
+            prog.update(task, completed=done, total=total)
+
+        with prog:
+            result = run_psa(scenario, args.draws, progress=update, **kwargs)
+    else:
+        result = run_psa(scenario, args.draws, **kwargs)
+    _print_psa(result)
+    meta = result.metadata
+    print(f"{meta['draws']:,} draws × {meta['n_patients']:,} patients × "
+          f"{len(result.strategies)} strategies (biology {meta['biology']}), seed "
+          f"{meta['seed']}; {meta['timings_seconds']['total']:.1f} s; outputs in {out}/")
+    return EXIT_OK
+
+
+def _print_psa(result) -> None:
+    import math
+
+    from rich.console import Console
+    from rich.table import Table
+
+    def num(x: float, fmt: str) -> str:
+        return "—" if not math.isfinite(x) else format(x, fmt)
+
+    cur = result.scenario.economics.currency
+    g = result.draws.groupby("strategy", sort=False)
+    ceac_at = result.ceac.assign(d=(result.ceac["wtp"] - result.wtp).abs())
+    ceac_at = ceac_at[ceac_at["d"] == ceac_at["d"].min()].set_index("strategy")
+    t = Table(title=f"PSA: means over draws (95% interval); ICERs on the efficiency frontier; "
+                    f"WTP {result.wtp:,.0f} {cur}/QALY")
+    for col in ("strategy", f"cost ({cur})", "QALY", "LY", "status", f"ICER ({cur}/QALY)",
+                "P(cost-effective)"):
+        t.add_column(col, justify="left" if col in ("strategy", "status") else "right")
+    icer = result.icer.set_index("strategy")
+    for s in result.strategies:
+        d = g.get_group(s)
+        c, q = d["cost_usd"], d["qaly"]
+        t.add_row(s, f"{c.mean():,.0f} ({c.quantile(0.025):,.0f}–{c.quantile(0.975):,.0f})",
+                  f"{q.mean():.3f} ({q.quantile(0.025):.3f}–{q.quantile(0.975):.3f})",
+                  f"{d['ly'].mean():.3f}", str(icer.loc[s, "status"]),
+                  num(float(icer.loc[s, "icer"]), ",.0f"),
+                  f"{float(ceac_at.loc[s, 'prob_cost_effective']):.0%}")
+    Console(width=150).print(t)
+    ev = result.evpi.assign(d=(result.evpi["wtp"] - result.wtp).abs())
+    print(f"EVPI per patient at the scenario WTP: "
+          f"{float(ev.loc[ev['d'].idxmin(), 'evpi']):,.0f} {cur}")
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -262,6 +359,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_run(args)
         if args.command == "validate":
             return _cmd_validate(args)
+        if args.command == "psa":
+            return _cmd_psa(args)
         return _cmd_check(args)
     except OligosimInputError as exc:
         print(f"error: {exc}", file=sys.stderr)

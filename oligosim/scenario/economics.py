@@ -1,5 +1,11 @@
 """The ``[economics]`` section of a scenario: costs, utilities, discounting (DESIGN.md §2.12).
 
+``[economics.uncertainty]`` declares the probabilistic sensitivity analysis (PSA) distribution
+of any cost or utility, keyed by its dotted path (``"costs.drug_per_month.osimertinib"``); see
+:class:`Distribution`. Discount rates and the willingness to pay are not sampled: discounting
+happens inside the engines, and the willingness to pay is a decision maker's choice (the PSA
+reports results over a grid of it).
+
 Defaults are US dollars of 2019 where TARGETS.md §5 gives a US figure; everything else is a
 named ASSUMPTION (in each field's description) for an analyst to replace with local data.
 UK list prices are converted at 1.28 USD/GBP (ASSUMPTION: 2019 average exchange rate).
@@ -8,9 +14,13 @@ A month is 30.4375 days; a 21-day chemotherapy cycle is 21/30.4375 months.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import difflib
+import math
+import typing
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 USD_PER_GBP = 1.28            # ASSUMPTION: 2019 average exchange rate
@@ -90,6 +100,177 @@ class Utilities(BaseModel):
                           "decrement of ~0.13 for a month)")
 
 
+DISTRIBUTIONS = ("beta", "gamma", "lognormal", "normal", "fixed")
+
+
+class Distribution(BaseModel):
+    """PSA distribution of one cost or utility, parameterised by its mean and sd (method of
+    moments).
+
+    - ``beta``: for utilities and other quantities in (0, 1); needs 0 < mean < 1 and
+      sd² < mean (1 - mean). ``a = mean·k``, ``b = (1 - mean)·k``, ``k = mean(1-mean)/sd² - 1``.
+    - ``gamma``: for costs (> 0); shape ``mean²/sd²``, scale ``sd²/mean``.
+    - ``lognormal``: for costs and ratios (> 0); ``σ² = ln(1 + sd²/mean²)``,
+      ``μ = ln(mean) - σ²/2`` (the *arithmetic* mean and sd are the given ones).
+    - ``normal``: ``N(mean, sd)``; draws outside the field's allowed range are clipped to it.
+    - ``fixed``: always ``mean`` (sd must be 0 or omitted).
+
+    ``mean`` defaults to the field's value in the scenario, so changing a price moves its
+    distribution with it. Give the spread as ``sd`` (absolute) or ``cv`` (sd / mean), not both.
+    """
+
+    model_config = _STRICT
+
+    distribution: Literal["beta", "gamma", "lognormal", "normal", "fixed"] = Field(
+        description="family: beta, gamma, lognormal, normal or fixed")
+    mean: float | None = Field(None, description="mean (default: the field's value)")
+    sd: Annotated[float, Field(ge=0.0)] | None = Field(None, description="standard deviation, "
+                                                                          "in the field's unit")
+    cv: Annotated[float, Field(ge=0.0, le=10.0)] | None = Field(
+        None, description="coefficient of variation sd/mean (instead of sd)")
+    source: str = Field("", description="citation or ASSUMPTION for the spread")
+
+    def __repr__(self) -> str:
+        spread = (f"cv {self.cv:g}" if self.cv is not None else
+                  f"sd {self.sd:g}" if self.sd is not None else "")
+        mean = "" if self.mean is None else f"mean {self.mean:g}" + (", " if spread else "")
+        return f"{self.distribution}({mean}{spread})"
+
+    __str__ = __repr__
+
+    def moments(self, base: float) -> tuple[float, float]:
+        """(mean, sd) given the field's scenario value ``base``."""
+        m = base if self.mean is None else float(self.mean)
+        if self.cv is not None:
+            return m, abs(m) * float(self.cv)
+        return m, 0.0 if self.sd is None else float(self.sd)
+
+    def ppf(self, u: Any, base: float) -> Any:
+        """Inverse CDF at ``u`` in (0, 1), given the field's scenario value ``base``.
+
+        PSA draws are ``ppf(uniform)``, with the uniforms from the package's counter-based
+        Philox streams (DESIGN.md §2.13): one uniform per parameter and draw, monotone in it.
+        """
+        from scipy import special
+
+        m, sd = self.moments(base)
+        u = np.asarray(u, dtype=np.float64)
+        if self.distribution == "fixed":
+            x = np.full(u.shape, m)
+        elif self.distribution == "beta":
+            k = m * (1.0 - m) / (sd * sd) - 1.0
+            x = special.betaincinv(m * k, (1.0 - m) * k, u)
+        elif self.distribution == "gamma":
+            x = special.gammaincinv(m * m / (sd * sd), u) * (sd * sd / m)
+        elif self.distribution == "lognormal":
+            s2 = math.log1p(sd * sd / (m * m))
+            x = np.exp(math.log(m) - s2 / 2.0 + math.sqrt(s2) * special.ndtri(u))
+        else:
+            x = m + sd * special.ndtri(u)
+        return float(x) if x.ndim == 0 else x
+
+
+def _default_uncertainty() -> dict[str, Distribution]:
+    return {
+        "costs.drug_per_month.osimertinib": Distribution(
+            distribution="gamma", cv=0.10,
+            source="ASSUMPTION: sd 10% of the list price (discounts and dose intensity)"),
+        "costs.lat_course.sbrt": Distribution(
+            distribution="gamma", cv=0.10,
+            source="ASSUMPTION: sd 10% of the Mehrens 2021 course cost"),
+        "utilities.progression_free": Distribution(
+            distribution="beta", sd=0.05,
+            source="ASSUMPTION: sd 0.05 around Labbé 2017"),
+        "utilities.post_progression": Distribution(
+            distribution="beta", sd=0.05,
+            source="ASSUMPTION: sd 0.05 around Labbé 2017"),
+    }
+
+
+def _leaves(model: type[BaseModel], prefix: str = "") -> dict[str, tuple[float, float]]:
+    """Dotted path -> (lo, hi) of every number field below ``model``."""
+    out: dict[str, tuple[float, float]] = {}
+    for name, fi in model.model_fields.items():
+        ann = fi.annotation
+        path = f"{prefix}{name}"
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            out.update(_leaves(ann, f"{path}."))
+            continue
+        meta = list(fi.metadata)
+        if typing.get_origin(ann) is Annotated:
+            ann, *extra = typing.get_args(ann)
+            meta += extra
+        if ann is not float:
+            continue
+        lo = next((m.ge for m in meta if getattr(m, "ge", None) is not None), -math.inf)
+        hi = next((m.le for m in meta if getattr(m, "le", None) is not None), math.inf)
+        out[path] = (float(lo), float(hi))
+    return out
+
+
+def uncertain_fields() -> dict[str, tuple[float, float]]:
+    """Paths that ``[economics.uncertainty]`` may name, with their allowed (lo, hi)."""
+    return {**_leaves(Costs, "costs."), **_leaves(Utilities, "utilities.")}
+
+
+def field_value(econ: BaseModel, path: str) -> float:
+    """The value at a dotted ``path`` of an Economics model."""
+    obj: Any = econ
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return float(obj)
+
+
+def _cross(loc: tuple[str, ...], message: str) -> ValueError:
+    # imported here: schema imports this module, and defaults never reach this path
+    from oligosim.scenario.schema import CrossFieldError
+
+    return CrossFieldError(loc, message)
+
+
+def _check_distribution(key: str, d: Distribution, base: float, lo: float, hi: float
+                        ) -> None:
+    """Raise a located error if ``d`` cannot describe the field ``key`` (range lo..hi)."""
+    loc = ("uncertainty", key)
+    m, sd = d.moments(base)
+    fam = d.distribution
+    if d.sd is not None and d.cv is not None:
+        raise _cross(loc, f"[economics.uncertainty] '{key}' gives both sd = {d.sd:g} and "
+                          f"cv = {d.cv:g}; allowed: one of them")
+    if not math.isfinite(m) or not lo <= m <= hi:
+        raise _cross((*loc, "mean"), f"mean = {m:g} of '{key}' is outside the field's "
+                                     f"allowed range; allowed: {lo:g} to {hi:g}")
+    if fam == "fixed":
+        if sd != 0.0:
+            raise _cross(loc, f"a fixed distribution of '{key}' has no spread (got sd "
+                              f"{sd:g}); allowed: sd = 0 or omitted")
+        return
+    if not sd > 0.0:
+        raise _cross((*loc, "sd"), f"the {fam} distribution of '{key}' needs sd > 0 or "
+                                   f"cv > 0 (got sd {sd:g}); for no uncertainty write "
+                                   "distribution = \"fixed\"")
+    if fam == "beta":
+        if not 0.0 < m < 1.0:
+            raise _cross((*loc, "mean"), f"a beta distribution needs 0 < mean < 1; '{key}' "
+                                         f"has mean {m:g}; allowed: (0, 1), or use normal")
+        if not sd * sd < m * (1.0 - m):
+            raise _cross((*loc, "sd"), f"sd = {sd:g} is too large for a beta distribution "
+                                       f"with mean {m:g} ('{key}'); allowed: sd < "
+                                       f"{math.sqrt(m * (1.0 - m)):.4g}")
+        if lo > 0.0 or hi < 1.0:
+            raise _cross((*loc, "distribution"), f"beta draws lie in (0, 1) but '{key}' "
+                                                 f"allows {lo:g} to {hi:g}")
+    elif fam in ("gamma", "lognormal"):
+        if not m > 0.0:
+            raise _cross((*loc, "mean"), f"a {fam} distribution needs mean > 0; '{key}' has "
+                                         f"mean {m:g}")
+        if lo > 0.0 or m + 10.0 * sd > hi:
+            raise _cross((*loc, "distribution"), f"{fam} draws of '{key}' (mean {m:g}, sd "
+                                                 f"{sd:g}) can leave its allowed range {lo:g} "
+                                                 f"to {hi:g}; allowed: beta or normal for a "
+                                                 "bounded quantity")
+
+
 class Economics(BaseModel):
     """Costs, utilities, discounting and willingness to pay (DESIGN.md §2.12)."""
 
@@ -108,3 +289,63 @@ class Economics(BaseModel):
         100_000.0, description="USD per QALY; US $100,000-150,000 (TARGETS.md §5)")
     costs: Costs = Field(Costs(), description="unit costs")
     utilities: Utilities = Field(Utilities(), description="utilities")
+    uncertainty: dict[str, Distribution] = Field(
+        default_factory=_default_uncertainty,
+        description="PSA distributions of costs and utilities, keyed by dotted path "
+                    "(e.g. \"costs.drug_per_month.osimertinib\" = { distribution = \"gamma\", "
+                    "cv = 0.1 }); keys: distribution (beta, gamma, lognormal, normal, fixed), "
+                    "mean (default: the field's value), sd or cv, source. Defaults: gamma cv "
+                    "0.1 for osimertinib and SBRT, beta sd 0.05 for both utilities "
+                    "(ASSUMPTION). Replacing the table replaces all defaults; {} = no "
+                    "economic uncertainty",
+        json_schema_extra={"allowed": "a table whose keys are dotted paths of "
+                                      "economics.costs.* or economics.utilities.* numbers and "
+                                      "whose values are each a table with keys distribution, "
+                                      "mean, sd, cv, source"})
+
+    @model_validator(mode="after")
+    def _check_uncertainty(self) -> Economics:
+        fields = uncertain_fields()
+        for key, dist in self.uncertainty.items():
+            if key not in fields:
+                close = difflib.get_close_matches(key, list(fields), n=3, cutoff=0.5)
+                hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+                raise _cross(("uncertainty", key), (
+                    f"'{key}' is not a cost or utility of [economics]; allowed: a dotted "
+                    f"path among {', '.join(fields)}.{hint}"))
+            lo, hi = fields[key]
+            _check_distribution(key, dist, field_value(self, key), lo, hi)
+        return self
+
+    def with_values(self, values: dict[str, float]) -> Economics:
+        """A copy with the numbers at dotted paths replaced (validated) and no uncertainty
+        table (a drawn value need not be a valid mean for the declared distributions)."""
+        data = self.model_dump()
+        data["uncertainty"] = {}
+        for path, value in values.items():
+            node = data
+            *head, last = path.split(".")
+            for part in head:
+                node = node[part]
+            node[last] = float(value)
+        return Economics.model_validate(data)
+
+    def draw(self, uniforms: Any) -> dict[str, float]:
+        """One PSA draw of every uncertain field from ``uniforms`` in (0, 1), one per field in
+        sorted path order (:meth:`uncertain_paths`); each value is clipped to its field's
+        allowed range (only a normal distribution can reach past it)."""
+        fields = uncertain_fields()
+        paths = self.uncertain_paths()
+        u = np.asarray(uniforms, dtype=np.float64)
+        if u.shape != (len(paths),):
+            raise ValueError(f"need {len(paths)} uniforms, got shape {u.shape}")
+        out: dict[str, float] = {}
+        for key, ui in zip(paths, u, strict=True):
+            lo, hi = fields[key]
+            x = float(self.uncertainty[key].ppf(ui, field_value(self, key)))
+            out[key] = min(max(x, lo), hi)
+        return out
+
+    def uncertain_paths(self) -> list[str]:
+        """The paths of ``uncertainty``, sorted (the order of :meth:`draw`'s uniforms)."""
+        return sorted(self.uncertainty)
