@@ -263,6 +263,6 @@ POPULATION_FIELDS = (
 N_POPULATION_FIELDS = len(POPULATION_FIELDS)
 
 # Fixed capacities (DESIGN.md §3): overflow is an error naming the capacity, never truncation.
-MAX_LESIONS = 96
+MAX_LESIONS = 256
 TRACE_MAX_EVENTS = 400
 TRACE_MAX_SCANS = 120

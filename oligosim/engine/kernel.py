@@ -391,17 +391,22 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
     ``table``, ``lesion``, ``clone``, ``meas``, ``truth``, ``prog``, ``cells_tmp``,
     ``cells_new`` and ``reg`` are workspace. ``econ`` holds the continuous discount rates
     per month (costs, effects); ``acc`` (N_ACC) receives the resource-use accumulators.
-    Only the first ``rows_dirty`` rows of ``table`` are reset: the caller passes how many
-    the previous patient may have used. If ``traced`` is True, events and scans go into
-    the trace buffers (``tr_*``, first axis already sliced to this patient).
+    Only the first ``rows_dirty`` rows of ``table`` (and the lesion slots they cover) are
+    reset: the caller passes how many the previous patient may have used. If ``traced``
+    is True, events and scans go into the trace buffers (``tr_*``, first axis already
+    sliced to this patient).
     """
     rng.reset_streams(table[:rows_dirty])
     acc[:] = 0.0
     out[:] = np.nan
     out[O_ERROR] = ERR_NONE
-    lesion[:, :] = 0.0
-    clone[:, :, :] = 0.0
-    for l in range(MAX_LESIONS):
+    # only the slots the previous patient of this chunk used need clearing (the rest are
+    # still clean): clearing all MAX_LESIONS slots cost ~10 µs per patient at 256 slots
+    n_clear = (rows_dirty - N_FIXED_ROWS + N_ROWS_PER_LESION - 1) // N_ROWS_PER_LESION
+    n_clear = min(max(n_clear, 0), MAX_LESIONS)
+    lesion[:n_clear, :] = 0.0
+    clone[:n_clear, :, :] = 0.0
+    for l in range(n_clear):
         lesion[l, LF_NADIR] = INF
         lesion[l, LF_ALPHA] = np.nan
         for k in range(N_CLONES):
