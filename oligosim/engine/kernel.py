@@ -367,7 +367,7 @@ def _set_clock_params(lesion, clone, l, k, reg, sc, org):
             r_s = clone[l, k, C_R]
             if r_s < 0.0 and PACKETS_PER_EFOLD * -r_s * tau > 1.0:
                 tau = 1.0 / (PACKETS_PER_EFOLD * -r_s)
-            q = math.floor(m * clone[l, k, C_N] * tau)
+            q = np.floor(m * clone[l, k, C_N] * tau)  # np: float; math.floor is int64
             if q < 1.0:
                 q = 1.0
         lesion[l, LF_PACKET] = q
@@ -561,7 +561,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
     t_death = INF
     ttd_done = False
     pfs2_done = False
-    next_scan = int1
+    next_scan = int1 if int1 <= switch + 1e-9 else int2  # the rule of every later scan
 
     # ---------------- upfront LAT (DESIGN §2.10) ----------------
     mode = int(pol[POL_UPFRONT])

@@ -8,8 +8,13 @@ decisions), :mod:`.tumour` (lesions, clones, growth and event clocks), :mod:`.im
 (scans and RECIST 1.1), :mod:`.radiotherapy` (LAT), :mod:`.lines` (treatment lines),
 :mod:`.population` (who is diagnosed), :mod:`.luria` (pre-existing resistance),
 :mod:`.distributions`, :mod:`.streams` (random streams), :mod:`.inputs` (named parameters),
-:mod:`.record` (chart and trace), :mod:`.pathway` (capacity-limited cohorts),
+:mod:`.record` (chart, trace, batch), :mod:`.resources` (resource-use ledger),
+:mod:`.pathway` (capacity-limited cohorts: SBRT slots, tumour board, referrals),
 :mod:`.simulate` (entry points).
+
+Only the random-number infrastructure (:mod:`oligosim.engine.rng`), the layer-0 constants
+(:mod:`oligosim.engine._jit`) and the output layouts (:mod:`oligosim.engine.layout`) are
+shared with the fast engine; tests/reference checks this and the agreement.
 """
 
 from oligosim.reference.pathway import PATHWAY_COLUMNS, simulate_cohort_reference

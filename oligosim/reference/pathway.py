@@ -32,7 +32,7 @@ from simpy.resources.resource import Request
 from oligosim.engine._jit import DAYS_PER_MONTH
 from oligosim.reference.inputs import model_inputs
 from oligosim.reference.patient import Patient, patient_process
-from oligosim.reference.simulate import ReferenceBatch, collect
+from oligosim.reference.record import ReferenceBatch, collect
 from oligosim.reference.streams import Stream
 from oligosim.scenario import CompiledScenario
 from oligosim.scenario.capacity import Capacity
@@ -80,6 +80,13 @@ class Department:
     def occupy(self, request: Request) -> None:
         """A course started on ``request``'s slot: free it a week later."""
         self.env.process(self._hold(request))
+
+    def withdraw(self, request: Request) -> None:
+        """Leave the queue; a slot granted but not yet used is freed at once."""
+        if request.triggered:
+            self.slots.release(request)
+        else:
+            request.cancel()
 
     def _hold(self, request: Request) -> Generator[simpy.Event, object, None]:
         yield self.env.timeout(COURSE_SLOT_WEEKS * WEEK_MONTHS)

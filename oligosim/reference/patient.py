@@ -128,6 +128,11 @@ class CarePathway(Protocol):
         """The course started: keep its slot busy for the course's duration."""
         ...
 
+    def withdraw(self, request: Request) -> None:
+        """The patient no longer needs the slot (death, horizon): leave the queue, or give
+        the slot back if it was granted at this very moment."""
+        ...
+
 
 def scan_after(policy: Policy, t: float) -> float:
     """The scheduled scan after a scan at ``t``: one early interval later while that stays
@@ -767,7 +772,7 @@ def patient_process(env: simpy.Environment, patient: Patient,
         while True:
             when, kind, lesion, clone = patient.next_event()
             if slot is None:
-                yield env.timeout(when - patient.t)
+                yield env.timeout(max(0.0, when - patient.t))
             else:
                 got = yield env.timeout(max(0.0, when - patient.t)) | slot
                 if slot in got:  # a slot freed up: the waiting course starts now
@@ -809,7 +814,7 @@ def patient_process(env: simpy.Environment, patient: Patient,
         return
     finally:
         if slot is not None:
-            slot.cancel()
+            pathway.withdraw(slot)
         if patient.course_pending and patient.t > patient.course_due:
             patient.lat_wait_months += patient.t - patient.course_due  # waited, never treated
     patient.close_chart()

@@ -1,4 +1,4 @@
-"""A patient's chart: the outcomes of DESIGN.md §2.11 and, optionally, a trace.
+"""A patient's chart: the outcomes of DESIGN.md §2.11, optionally a trace; batches of them.
 
 The chart is written as the patient goes through the pathway and turned into one row of the
 fast engine's output layout (:data:`oligosim.engine.layout.OUTPUT_COLUMNS`) at the end, so both
@@ -10,12 +10,17 @@ every scan's lesions, exactly as the fast engine's trace mode records them.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from oligosim.engine import layout as L
 from oligosim.engine._jit import MAX_LESIONS, TRACE_MAX_EVENTS, TRACE_MAX_SCANS
+
+if TYPE_CHECKING:
+    from oligosim.reference.patient import Patient
 
 NAN = math.nan
 
@@ -96,10 +101,36 @@ class Trace:
         return events, scan_t, scans, organs
 
 
-
 def trace_buffers(traces: list[Trace]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Stack traces into the fast engine's trace buffers (first axis: traced patient)."""
     if not traces:
         return L.alloc_trace(0)
     parts = [t.to_arrays() for t in traces]
     return tuple(np.concatenate([p[j] for p in parts]) for j in range(4))  # type: ignore[return-value]
+
+
+@dataclass
+class ReferenceBatch:
+    """What the reference engine returns for a batch of patients under one strategy.
+
+    ``outputs`` float64[n, N_OUT] (``OUTPUT_COLUMNS``), ``resource_use`` float64[n, N_ACC]
+    (``ACC_COLUMNS``), ``traces`` of the first traced patients; for a capacity-limited
+    cohort also ``lat_wait_months`` and ``arrival_months`` (float64[n]), else None.
+    """
+
+    outputs: np.ndarray
+    resource_use: np.ndarray
+    traces: list[Trace] = field(default_factory=list)
+    lat_wait_months: np.ndarray | None = None
+    arrival_months: np.ndarray | None = None
+
+
+def collect(patients: Sequence[Patient]) -> ReferenceBatch:
+    """Stack the patients' charts, ledgers and traces."""
+    out = np.empty((len(patients), L.N_OUT))
+    acc = np.empty((len(patients), L.N_ACC))
+    for i, patient in enumerate(patients):
+        out[i] = patient.chart.to_row()
+        acc[i] = patient.ledger.to_row()
+    traces = [p.trace for p in patients if p.trace is not None]
+    return ReferenceBatch(out, acc, traces)

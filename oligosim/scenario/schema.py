@@ -24,6 +24,7 @@ from pydantic.fields import FieldInfo
 
 from oligosim.engine._jit import MAX_METS_SUPPORTED, ORGAN_FIELDS, ORGANS
 from oligosim.params.defaults import ORGAN_DEFAULTS
+from oligosim.scenario.capacity import Capacity
 from oligosim.scenario.economics import Economics
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -254,6 +255,9 @@ class Scenario(_Model):
     strategy: Annotated[list[Strategy], Field(min_length=1, max_length=20)] = Field(
         description="the strategies compared, one [[strategy]] table each",
         json_schema_extra={"allowed": "an array of 1 to 20 [[strategy]] tables"})
+    capacity: Capacity | None = Field(
+        None, description="capacity-limited LAT pathway (SBRT slots, tumour board, referral "
+                          "rate); reference engine only; omitted = unlimited")
     economics: Economics = Field(Economics(), description="costs, utilities, discounting "
                                                         "(DESIGN §2.12)")
     published: dict[str, PublishedMedians] = Field(

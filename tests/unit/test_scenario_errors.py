@@ -38,8 +38,8 @@ CASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "unknown_top_level_key.toml": (
         "field 'horizon_months'", ("unknown key 'horizon_months'", "value 60.0",
                                    "Allowed keys at the top level: name, description, run, "
-                                   "population, imaging, parameters, strategy, economics, "
-                                   "published",
+                                   "population, imaging, parameters, strategy, capacity, "
+                                   "economics, published",
                                    "'horizon_months' is a key of run")),
     "unknown_key_in_run.toml": (
         "field 'run.patients'", ("unknown key 'patients'",
