@@ -148,13 +148,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_psa(args: argparse.Namespace) -> int:
-    from oligosim.psa import run_psa
-    from oligosim.report.psa_figures import write_psa_figures
-    from oligosim.scenario import load_scenario
-
-    if args.draws < 1:
-        raise OligosimInputError("--draws must be at least 1", value=args.draws)
+def _check_run_options(args: argparse.Namespace) -> None:
+    """--patients, --jobs and --seed, shared by psa and validate."""
     if args.patients is not None and args.patients < 1:
         raise OligosimInputError("--patients must be at least 1", value=args.patients)
     if args.jobs is not None and args.jobs < 1:
@@ -162,6 +157,16 @@ def _cmd_psa(args: argparse.Namespace) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise OligosimInputError("--seed out of range", value=args.seed,
                                  allowed="0 <= seed < 2**63")
+
+
+def _cmd_psa(args: argparse.Namespace) -> int:
+    from oligosim.psa import run_psa
+    from oligosim.report.psa_figures import write_psa_figures
+    from oligosim.scenario import load_scenario
+
+    if args.draws < 1:
+        raise OligosimInputError("--draws must be at least 1", value=args.draws)
+    _check_run_options(args)
     scenario = load_scenario(args.scenario)
     out = Path(args.out) if args.out else Path("out") / f"{scenario.name}_psa"
     kwargs = dict(n_patients=args.patients, seed=args.seed, out_dir=out, resume=args.resume,
@@ -317,13 +322,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from oligosim.calibration.targets import load_targets
     from oligosim.calibration.validate import validate
 
-    if args.patients is not None and args.patients < 1:
-        raise OligosimInputError("--patients must be at least 1", value=args.patients)
-    if args.jobs is not None and args.jobs < 1:
-        raise OligosimInputError("--jobs must be at least 1", value=args.jobs)
-    if args.seed is not None and not 0 <= args.seed < 2**63:
-        raise OligosimInputError("--seed out of range", value=args.seed,
-                                 allowed="0 <= seed < 2**63")
+    _check_run_options(args)
     targets = load_targets(args.targets)
     progress = None
     prog = None

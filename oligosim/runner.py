@@ -7,10 +7,12 @@ the cohort (DESIGN §3 streaming).
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numba
 import numpy as np
@@ -74,6 +76,30 @@ class Results:
         if self._summary is None:
             self._summary = summarise(self.patients, self.strategies)
         return self._summary
+
+
+def resolve_run_settings(scenario: Scenario, n_patients: int | None,
+                         seed: int | None) -> tuple[int, int]:
+    """The cohort size and root seed of a run: the arguments, else the scenario's [run]."""
+    n = scenario.run.n_patients if n_patients is None else int(n_patients)
+    s = scenario.run.seed if seed is None else int(seed)
+    if n < 1:
+        raise OligosimInputError("n_patients must be at least 1", field="n_patients", value=n)
+    if not 0 <= s < 2**63:
+        raise OligosimInputError("seed out of range", field="seed", value=s,
+                                 allowed="0 <= seed < 2**63")
+    return n, s
+
+
+def json_safe(obj: Any) -> Any:
+    """A copy of nested dicts/lists with non-finite floats as None (run.json has no NaN)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    return obj
 
 
 def _threads(jobs: int | None) -> int:
@@ -239,13 +265,7 @@ def run_scenario(scenario: Scenario, n_patients: int | None = None, seed: int | 
             "a capacity-limited pathway (patients competing for LAT slots) is simulated by "
             "the reference engine only", field="capacity", value=capacity,
             allowed="engine='reference', or no capacity section")
-    n = scenario.run.n_patients if n_patients is None else int(n_patients)
-    s = scenario.run.seed if seed is None else int(seed)
-    if n < 1:
-        raise OligosimInputError("n_patients must be at least 1", field="n_patients", value=n)
-    if not 0 <= s < 2**63:
-        raise OligosimInputError("seed out of range", field="seed", value=s,
-                                 allowed="0 <= seed < 2**63")
+    n, s = resolve_run_settings(scenario, n_patients, seed)
     if batch_size < 1:
         raise OligosimInputError("batch_size must be at least 1", field="batch_size",
                                  value=batch_size)

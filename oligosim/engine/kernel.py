@@ -753,7 +753,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                     lat_time = t + sc[P_LAT_DELAY]
                     course_kind = COURSE_OLIGO_PD
                     rebaseline(lesion, nles, meas)
-                    sod_nadir = sum_targets(lesion, nles, meas)
+                    sod_nadir = sum_of_diameters(lesion, nles, meas)
                     if traced:
                         n_ev = _trace(tr_ev, n_ev, t, EV_OLIGO_PD, -1, n_prog)
                     if pol[POL_OPD_CONT] > 0.5:
@@ -769,7 +769,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                 fill_regime(reg, drug, subtype, sc, org, gmult, kill, sens, pen, sigma, cost, mut)
                 _set_regime(nles, t, reg, sc, org, lesion, clone)
                 rebaseline(lesion, nles, meas)
-                sod_nadir = sum_targets(lesion, nles, meas)
+                sod_nadir = sum_of_diameters(lesion, nles, meas)
                 if traced:
                     n_ev = _trace(tr_ev, n_ev, t, EV_DRUG, -1, drug)
                 continue
@@ -805,7 +805,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
             fill_regime(reg, drug, subtype, sc, org, gmult, kill, sens, pen, sigma, cost, mut)
             _set_regime(nles, t, reg, sc, org, lesion, clone)
             rebaseline(lesion, nles, meas)
-            sod_nadir = sum_targets(lesion, nles, meas)
+            sod_nadir = sum_of_diameters(lesion, nles, meas)
             if traced:
                 n_ev = _trace(tr_ev, n_ev, t, EV_DRUG, -1, drug)
 
@@ -843,12 +843,6 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
     out[O_NLF] = n_lf
     out[O_NTOX] = n_tox
     out[O_MAXL] = nles
-
-
-@nb.njit(**JIT)
-def sum_targets(lesion, nles, meas):
-    """Sum of target diameters at the last scan (the new SoD reference after a rebaseline)."""
-    return sum_of_diameters(lesion, nles, meas)
 
 
 @nb.njit(**JIT)

@@ -45,7 +45,13 @@ from oligosim.outcomes.cea import ce_plane, ceac, ceaf, evpi, incremental_analys
 from oligosim.outcomes.economics import cost_weights, ly_weights, qaly_weights
 from oligosim.params import ParameterSet, default_parameters
 from oligosim.params.parameters import SPECS
-from oligosim.runner import DEFAULT_BATCH, _threads, simulate_strategy
+from oligosim.runner import (
+    DEFAULT_BATCH,
+    _threads,
+    json_safe,
+    resolve_run_settings,
+    simulate_strategy,
+)
 from oligosim.scenario import Scenario, compile_scenario, scenario_hash
 from oligosim.scenario.economics import Economics
 
@@ -261,16 +267,6 @@ def _version() -> str:
         return "0.0.0+unknown"
 
 
-def _clean(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    return obj
-
-
 # ------------------------------------------------------------------------------- run_psa
 
 def run_psa(scenario: Scenario, draws: int, n_patients: int | None = None,
@@ -335,13 +331,7 @@ def run_psa(scenario: Scenario, draws: int, n_patients: int | None = None,
     if biology not in BIOLOGY_MODES:
         raise OligosimInputError("unknown biology mode", field="biology", value=biology,
                                  allowed="'fixed', 'prior'")
-    n = scenario.run.n_patients if n_patients is None else int(n_patients)
-    s = scenario.run.seed if seed is None else int(seed)
-    if n < 1:
-        raise OligosimInputError("n_patients must be at least 1", field="n_patients", value=n)
-    if not 0 <= s < 2**63:
-        raise OligosimInputError("seed out of range", field="seed", value=s,
-                                 allowed="0 <= seed < 2**63")
+    n, s = resolve_run_settings(scenario, n_patients, seed)
     if getattr(scenario, "capacity", None) is not None:
         raise OligosimInputError("PSA of a capacity-limited pathway (reference engine) is not "
                                  "supported", field="capacity",
@@ -360,7 +350,7 @@ def run_psa(scenario: Scenario, draws: int, n_patients: int | None = None,
     settings = {"scenario_sha256": scenario_hash(scenario), "seed": s, "n_patients": n,
                 "biology": biology, "strategies": strategies,
                 "base_parameters": base.to_dict()}
-    settings = _clean(settings)  # as stored in JSON (inf -> null), so a reload compares equal
+    settings = json_safe(settings)  # as stored in JSON (inf -> null), so a reload compares equal
 
     done_rows: list[Row] = []
     if partial.exists() and not resume:
@@ -500,7 +490,7 @@ def run_psa(scenario: Scenario, draws: int, n_patients: int | None = None,
             raise
     meta["timings_seconds"].update({"outputs": time.perf_counter() - t_out,
                                     "total": time.perf_counter() - t_start})
-    _atomic_text(out / "run.json", json.dumps(_clean(meta), indent=2))
+    _atomic_text(out / "run.json", json.dumps(json_safe(meta), indent=2))
     partial.unlink()
     ckpt.unlink()
     return result

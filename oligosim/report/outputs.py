@@ -14,25 +14,15 @@ import numpy as np
 
 from oligosim.outcomes.survival import km_curves
 from oligosim.report.figures import write_figures
-from oligosim.runner import Results
+from oligosim.runner import Results, json_safe
 from oligosim.scenario import scenario_hash
-
-
-def _clean(obj: Any) -> Any:
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    return obj
 
 
 def run_metadata(results: Results, version: str) -> dict[str, Any]:
     """Provenance recorded in run.json."""
     import numba
 
-    return _clean({
+    return json_safe({
         "package": "oligosim",
         "version": version,
         "scenario": results.scenario.name,
