@@ -24,8 +24,9 @@ def cost_weights(econ: Economics) -> np.ndarray:
     """Cost per unit of each accumulator quantity (N_ACC_Q,), in the scenario currency."""
     c = econ.costs
     w = np.zeros(L.N_ACC_Q)
+    drugs = c.drug_prices()  # tki_1g from the gefitinib/erlotinib mix when one is given
     for j, key in enumerate(_DRUG_KEYS):
-        w[L.AQ_DRUG0 + j] = getattr(c.drug_per_month, key)
+        w[L.AQ_DRUG0 + j] = drugs[key]
     w[L.AQ_SCAN] = c.scan
     for j, key in enumerate(_LAT_KEYS):
         w[L.AQ_LAT0 + j] = getattr(c.lat_course, key)

@@ -122,8 +122,9 @@ def psa_uniforms(seed: int, k: int, purpose: int, n: int, attempt: int = 0) -> n
 
 
 def draw_economics(economics: Economics, seed: int, k: int) -> dict[str, float]:
-    """Economic parameter values of draw ``k`` (uniforms keyed by (seed, ECONOMICS))."""
-    u = psa_uniforms(seed, k, PURPOSE_ECONOMICS, len(economics.uncertainty))
+    """Economic parameter values of draw ``k`` (uniforms keyed by (seed, ECONOMICS)): one
+    uniform per uncertain number and per share of a dirichlet group, in sorted path order."""
+    u = psa_uniforms(seed, k, PURPOSE_ECONOMICS, economics.n_uniforms())
     return economics.draw(u)
 
 
