@@ -74,6 +74,31 @@ def _parser() -> argparse.ArgumentParser:
                          "parameters in every draw, simulated once and re-priced per draw; "
                          "'prior': every calibratable parameter drawn from its prior range "
                          "(uniform / log-uniform) and the cohort re-simulated each draw")
+    ds = sub.add_parser(
+        "dsa", help="one-way sensitivity analysis with a tornado figure",
+        description="One-way deterministic sensitivity analysis (DESIGN.md §2.12): each "
+                    "parameter of [economics.uncertainty] in turn at its low and high value "
+                    "(the 2.5%% and 97.5%% quantiles of its distribution), the others at base; "
+                    "incremental net monetary benefit of every strategy against the reference "
+                    "at the WTP. Economic parameters only re-price one simulated cohort; "
+                    "--biology also varies every calibratable parameter between its prior "
+                    "bounds, re-simulating the same patients. Writes dsa.csv, run.json and "
+                    "figures/tornado.png.")
+    ds.add_argument("scenario", help="scenario TOML file")
+    ds.add_argument("--patients", type=int, default=None,
+                    help="patients per strategy (default: the scenario's)")
+    ds.add_argument("--seed", type=int, default=None, help="root random seed")
+    ds.add_argument("--out", default=None, help="output folder (default out/<scenario "
+                                                "name>_dsa)")
+    ds.add_argument("--wtp", type=float, default=None,
+                    help="willingness to pay per QALY (default: the scenario's "
+                         "economics.willingness_to_pay_per_qaly)")
+    ds.add_argument("--reference", default=None,
+                    help="strategy the others are compared with (default: the first)")
+    ds.add_argument("--biology", action="store_true",
+                    help="also vary every calibratable parameter between the bounds of its "
+                         "prior range (two re-simulations per parameter)")
+    ds.add_argument("--jobs", type=int, default=None, help="threads (default: all cores)")
     return p
 
 
@@ -227,6 +252,57 @@ def _print_psa(result) -> None:
           f"{float(ev.loc[ev['d'].idxmin(), 'evpi']):,.0f} {cur}")
 
 
+def _cmd_dsa(args: argparse.Namespace) -> int:
+    import math
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from oligosim.psa import run_dsa
+    from oligosim.report.dsa_figures import value_text, write_dsa_figures
+    from oligosim.scenario import load_scenario
+
+    _check_run_options(args)
+    if args.wtp is not None and not (math.isfinite(args.wtp) and 0 <= args.wtp <= 1e7):
+        raise OligosimInputError("--wtp must be a willingness to pay per QALY",
+                                 field="--wtp", value=args.wtp, allowed="0 to 10,000,000")
+    scenario = load_scenario(args.scenario)
+    out = Path(args.out) if args.out else Path("out") / f"{scenario.name}_dsa"
+    kwargs = dict(n_patients=args.patients, seed=args.seed, out_dir=out, jobs=args.jobs,
+                  wtp=args.wtp, reference=args.reference, biology=args.biology,
+                  figures=write_dsa_figures, source=args.scenario)
+    prog, update = _progress_bar()
+    if prog is not None:  # pragma: no cover - terminal only
+        with prog:
+            result = run_dsa(scenario, progress=update, **kwargs)
+    else:
+        result = run_dsa(scenario, **kwargs)
+    cur = scenario.economics.currency
+    t = Table(title=f"One-way sensitivity (5 widest per strategy): incremental NMB vs "
+                    f"{result.reference}, {cur}/patient at WTP {result.wtp:,.0f} {cur}/QALY; "
+                    "low/high = 2.5%/97.5% quantiles"
+                    + ("; biology at its prior bounds" if args.biology else ""))
+    for col in ("strategy", "base", "parameter", "low → high value", "NMB at low",
+                "NMB at high", "range"):
+        t.add_column(col, justify="left" if col in ("strategy", "parameter") else "right")
+    for s in result.strategies:
+        rows = result.table[result.table["strategy"] == s].head(5)
+        for i, r in enumerate(rows.itertuples()):
+            t.add_row(s if i == 0 else "", f"{r.inc_nmb_usd_base:,.0f}" if i == 0 else "",
+                      f"{r.parameter} ({r.unit})",
+                      f"{value_text(r.low_value, r.unit)} → {value_text(r.high_value, r.unit)}",
+                      f"{r.inc_nmb_usd_low:,.0f}", f"{r.inc_nmb_usd_high:,.0f}",
+                      f"{r.range_usd:,.0f}")
+    Console(width=170).print(t)
+    meta = result.metadata
+    for skip in result.skipped:
+        print(f"skipped {skip['parameter']}: {skip['reason']}", file=sys.stderr)
+    print(f"{len(result.table['parameter'].unique())} parameters × "
+          f"{len(result.strategies) - 1} comparisons, {meta['n_patients']:,} patients, seed "
+          f"{meta['seed']}; {meta['timings_seconds']['total']:.1f} s; outputs in {out}/")
+    return EXIT_OK
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from oligosim.scenario import load_scenario
 
@@ -360,6 +436,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_validate(args)
         if args.command == "psa":
             return _cmd_psa(args)
+        if args.command == "dsa":
+            return _cmd_dsa(args)
         return _cmd_check(args)
     except OligosimInputError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numba
@@ -100,6 +102,21 @@ def json_safe(obj: Any) -> Any:
     if isinstance(obj, list | tuple):
         return [json_safe(v) for v in obj]
     return obj
+
+
+def replace_folder(new: Path, dest: Path) -> None:
+    """Put the complete folder ``new`` in the place of ``dest`` by renames (DESIGN.md §8:
+    outputs are written to a temporary name and renamed). An existing ``dest`` is first moved
+    aside to ``.<name>.old`` and removed once ``new`` is in place, so ``dest`` is never
+    half-written."""
+    if dest.exists():
+        old = dest.with_name(f".{dest.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(dest, old)
+        os.replace(new, dest)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(new, dest)
 
 
 def _threads(jobs: int | None) -> int:

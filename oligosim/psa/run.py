@@ -49,6 +49,7 @@ from oligosim.runner import (
     DEFAULT_BATCH,
     _threads,
     json_safe,
+    replace_folder,
     resolve_run_settings,
     simulate_strategy,
 )
@@ -257,6 +258,22 @@ def _atomic_text(path: Path, text: str) -> None:
             os.fsync(f.fileno())
 
     _atomic_write(path, write)
+
+
+def write_figures_folder(out: Path, write: Callable[[Path], object]) -> Path:
+    """Let ``write(folder)`` fill a temporary folder inside ``out``, then swap it in as
+    ``out/figures`` by renames: an existing figures folder is replaced only once the new one
+    is complete, and a failure leaves no partial folder behind."""
+    fig_dir = out / "figures"
+    tmp = Path(tempfile.mkdtemp(prefix=".figures.", dir=out))
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o755)
+        replace_folder(tmp, fig_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return fig_dir
 
 
 def _version() -> str:
@@ -473,22 +490,7 @@ def run_psa(scenario: Scenario, draws: int, n_patients: int | None = None,
     csv("evpi.csv", evpi_t)
     csv("ce_plane.csv", plane)
     if figures is not None:
-        fig_dir = out / "figures"
-        tmp = Path(tempfile.mkdtemp(prefix=".figures.", dir=out))
-        try:
-            figures(result, tmp)
-            os.chmod(tmp, 0o755)
-            old = out / ".figures.old"
-            if fig_dir.exists():
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(fig_dir, old)
-                os.replace(tmp, fig_dir)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, fig_dir)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        write_figures_folder(out, lambda folder: figures(result, folder))
     meta["timings_seconds"].update({"outputs": time.perf_counter() - t_out,
                                     "total": time.perf_counter() - t_start})
     _atomic_text(out / "run.json", json.dumps(json_safe(meta), indent=2))

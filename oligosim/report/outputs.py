@@ -14,7 +14,7 @@ import numpy as np
 
 from oligosim.outcomes.survival import km_curves
 from oligosim.report.figures import write_figures
-from oligosim.runner import Results, json_safe
+from oligosim.runner import Results, json_safe, replace_folder
 from oligosim.scenario import scenario_hash
 
 
@@ -75,15 +75,7 @@ def write_outputs(results: Results, out_dir: str | Path, version: str) -> Path:
             results.resource_use.to_parquet(tmp / "resource_use.parquet", index=False)
         (tmp / "run.json").write_text(json.dumps(run_metadata(results, version), indent=2))
         write_figures(results, tmp / "figures")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, out)
+        replace_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
