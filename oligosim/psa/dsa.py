@@ -55,7 +55,10 @@ from oligosim.scenario.economics import Economics, field_unit, field_value
 
 __all__ = ["DSA_COLUMNS", "QUANTILES", "DSAResult", "run_dsa"]
 
-#: Quantiles of an economic parameter's distribution used as its low and high values.
+#: Quantiles of an economic parameter's distribution used as its low and high values: its
+#: central 95% interval (one-way ranges from the parameters' confidence intervals, Briggs et
+#: al., ISPOR-SMDM Modeling Good Research Practices Task Force-6, Med Decis Making 2012;32:
+#: 722-732).
 QUANTILES = (0.025, 0.975)
 #: Columns of dsa.csv, in order: one row per parameter and non-reference strategy.
 DSA_COLUMNS = (

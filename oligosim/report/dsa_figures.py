@@ -21,7 +21,8 @@ from oligosim.report.psa_figures import _DPI, _THOUSANDS
 
 __all__ = ["MAX_BARS", "tornado_figure", "value_text", "write_dsa_figures"]
 
-#: Bars per panel: the widest ones (every parameter stays in dsa.csv).
+#: Bars per panel: the widest ones (every parameter stays in dsa.csv). ASSUMPTION: what a
+#: panel shows legibly at the figure's size.
 MAX_BARS = 15
 _LOW, _HIGH = "#4292c6", "#ef6548"
 
