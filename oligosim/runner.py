@@ -244,7 +244,7 @@ def run_scenario(scenario: Scenario, n_patients: int | None = None, seed: int | 
                  parameters: ParameterSet | None = None, batch_size: int = DEFAULT_BATCH,
                  n_traced: int = 0,
                  progress: Callable[[int, int], None] | None = None,
-                 capacity: Capacity | None = None) -> Results:
+                 capacity: Capacity | None = None, economics: bool = True) -> Results:
     """Simulate every strategy of ``scenario`` (DESIGN §5.3).
 
     Parameters
@@ -271,6 +271,9 @@ def run_scenario(scenario: Scenario, n_patients: int | None = None, seed: int | 
         A capacity-limited LAT pathway (reference engine only; default: the scenario's
         ``capacity`` section if it has one). Adds ``lat_wait_months`` and ``arrival_months``
         to ``.patients``.
+    economics : bool
+        False skips pricing (no cost/QALY/LY columns) and the resource-use table: the
+        calibration's inner loop needs survival and response only.
     """
     if engine not in ("numba", "reference"):
         raise OligosimInputError("unknown engine", field="engine", value=engine,
@@ -302,10 +305,13 @@ def run_scenario(scenario: Scenario, n_patients: int | None = None, seed: int | 
             frame = patients_frame(out, ids, name)
             if extra and extra[0] is not None:
                 frame = pd.concat([frame, extra[0]], axis=1)
-            money = price(acc, scenario.economics)
-            frames.append(pd.concat([frame, money], axis=1))
-            use_frames.append(pd.DataFrame(acc, columns=list(L.ACC_COLUMNS)).assign(
-                strategy=name, patient_id=ids))
+            if economics:
+                money = price(acc, scenario.economics)
+                frames.append(pd.concat([frame, money], axis=1))
+                use_frames.append(pd.DataFrame(acc, columns=list(L.ACC_COLUMNS)).assign(
+                    strategy=name, patient_id=ids))
+            else:
+                frames.append(frame)
             if ids[0] == 0:
                 traces.extend(_decode_trace(name, int(ids[j]), trace, j)
                               for j in range(min(n_traced, ids.shape[0])))
@@ -317,6 +323,6 @@ def run_scenario(scenario: Scenario, n_patients: int | None = None, seed: int | 
     t_sim = time.perf_counter() - t0
     patients = pd.concat(frames, ignore_index=True)
     patients["strategy"] = pd.Categorical(patients["strategy"], categories=list(cs.strategies))
-    resource_use = pd.concat(use_frames, ignore_index=True)
+    resource_use = pd.concat(use_frames, ignore_index=True) if use_frames else None
     return Results(scenario, list(cs.strategies), patients, s, n, cs.parameters, traces,
                    {"simulate_seconds": t_sim}, resource_use=resource_use)

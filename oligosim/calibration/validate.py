@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from oligosim.calibration.local_control import LOCAL_CONTROL_ENDPOINTS, local_control_value
 from oligosim.calibration.targets import (
     Cohort,
     Target,
@@ -47,19 +48,17 @@ from oligosim.calibration.targets import (
 )
 from oligosim.engine import _jit as J
 from oligosim.errors import OligosimInputError
+from oligosim.outcomes import fast_survival
 from oligosim.outcomes.survival import hazard_ratio, landmark_rate, median_with_ci
+from oligosim.params import ParameterSet, default_parameters
 from oligosim.runner import Results, run_scenario
 from oligosim.scenario import Scenario, load_scenario
 
-__all__ = ["NOT_COMPUTABLE", "REPORT_COLUMNS", "ModelValue", "find_trials_dir",
-           "model_value", "validate"]
+__all__ = ["NOT_COMPUTABLE", "REPORT_COLUMNS", "ModelValue", "evaluate_targets",
+           "find_trials_dir", "load_trial_scenarios", "model_value", "validate"]
 
 #: Endpoints the engine's output cannot give yet, with the reason (shown in the report).
 NOT_COMPUTABLE: dict[str, str] = {
-    "local_control_at_months": "needs per-lesion local control by site and dose, which the "
-                               "engine does not output yet",
-    "local_failure_at_months": "needs per-lesion local control by site and dose, which the "
-                               "engine does not output yet",
     "grade3_toxicity_per_lesion": "needs per-lesion toxicity by site, which the engine does "
                                   "not output yet",
     "vertebral_fracture_per_segment": "needs per-lesion toxicity by site, which the engine "
@@ -89,6 +88,8 @@ _PROXY_CNS = ("all patients of the arm: the patients table has no baseline CNS s
               "the CNS subgroup cannot be selected")
 _PROXY_SCREEN = "screen failures modelled as >= 5 visible lesions at the consolidation scan"
 _RANGE_ONLY = "published as a range only (no single value)"
+_PROXY_LC = ("closed-form radiobiology of the engine (LQ, Poisson TCP, regrowth to "
+             "visibility) over assumed lesion sizes; see calibration/local_control.py")
 
 #: Columns of the report, in order.
 REPORT_COLUMNS: tuple[str, ...] = (
@@ -244,7 +245,16 @@ def _share(mask: np.ndarray) -> ModelValue:
 # one target
 # ---------------------------------------------------------------------------------------------
 
-def model_value(target: Target, results: Results) -> ModelValue:
+#: The patients-table columns the targets read (calibration narrows the table to them).
+_USED_COLUMNS = ("strategy", "patient_id", "pfs_months", "pfs_event", "os_months", "os_event",
+                 "ttd_months", "ttd_event", "pfs2_months", "pfs2_event", "first_pd_pattern",
+                 "oligo_pd_at_first_pd", "n_progressing_at_first_pd",
+                 "n_visible_at_consolidation", "best_response", "resistance_at_first_pd",
+                 "cns_progression", "second_line", "death_cause", "n_grade3_toxicity")
+
+
+def model_value(target: Target, results: Results, *, fast: bool = False,
+                patients: pd.DataFrame | None = None) -> ModelValue:
     """The model's estimate of ``target`` from a run of the target's scenario.
 
     Parameters
@@ -253,6 +263,13 @@ def model_value(target: Target, results: Results) -> ModelValue:
         With ``scenario`` set; ``results`` must come from that scenario.
     results : Results
         From :func:`oligosim.run_scenario`.
+    fast : bool
+        Use the estimators of :mod:`oligosim.outcomes.fast_survival` (calibration's inner
+        loop) instead of lifelines: the same medians, rates and hazard ratios; hazard-ratio
+        CIs are model-based, not clustered on the patient (wider).
+    patients : DataFrame, optional
+        ``results.patients`` or a subset of its columns holding :data:`_USED_COLUMNS`
+        (narrower tables make the row selections faster).
 
     Returns
     -------
@@ -267,6 +284,8 @@ def model_value(target: Target, results: Results) -> ModelValue:
     e = target.endpoint
     if e in NOT_COMPUTABLE:
         return ModelValue.not_computable(NOT_COMPUTABLE[e])
+    if e in LOCAL_CONTROL_ENDPOINTS and target.value is not None:
+        return _local_control(target, results.parameters)
     if target.value is None:
         return ModelValue.not_computable(_RANGE_ONLY)
     arms = [target.arm, target.reference_arm,
@@ -276,7 +295,7 @@ def model_value(target: Target, results: Results) -> ModelValue:
             raise OligosimInputError(f"target {target.id}: arm {a!r} is not a strategy of "
                                      f"scenario {results.scenario.name!r}",
                                      allowed=", ".join(results.strategies))
-    patients = results.patients
+    patients = results.patients if patients is None else patients
     t0 = (_scan_nearest(results.scenario, target.arm, _OUTCOME_SCAN_MONTHS)
           if target.time_origin == "consolidation_scan" else 0.0)
     rows, proxy = _cohort_rows(patients, target.arm, target.cohort)
@@ -289,7 +308,7 @@ def model_value(target: Target, results: Results) -> ModelValue:
         if rows.empty:
             return _EMPTY
         t, ev = _times(rows, kind, origin, t0)
-        out = ModelValue(*median_with_ci(t, ev))
+        out = ModelValue(*(fast_survival.km_median(t, ev) if fast else median_with_ci(t, ev)))
         if not math.isfinite(out.value):
             follow_up = float(t.max())
             out = ModelValue(math.nan, out.lo, out.hi, "not reached: the model's median "
@@ -304,12 +323,15 @@ def model_value(target: Target, results: Results) -> ModelValue:
             return _EMPTY
         t1, e1 = _times(rows, kind, origin, t0)
         t2, e2 = _times(ref_rows, kind, origin, t0)
-        frame = pd.DataFrame({
-            "strategy": ["arm"] * len(t1) + ["reference"] * len(t2),
-            "patient_id": np.concatenate([rows["patient_id"], ref_rows["patient_id"]]),
-            "time": np.concatenate([t1, t2]), "event": np.concatenate([e1, e2]),
-        })
-        hr, lo, hi, _ = hazard_ratio(frame, "arm", "reference", "time", "event")
+        ids = np.concatenate([rows["patient_id"], ref_rows["patient_id"]])
+        time, event = np.concatenate([t1, t2]), np.concatenate([e1, e2])
+        if fast:
+            treated = np.arange(time.size) < t1.size
+            hr, lo, hi = fast_survival.cox_hr(time, event, treated)
+        else:
+            frame = pd.DataFrame({"strategy": ["arm"] * len(t1) + ["reference"] * len(t2),
+                                  "patient_id": ids, "time": time, "event": event})
+            hr, lo, hi, _ = hazard_ratio(frame, "arm", "reference", "time", "event")
         out = ModelValue(hr, lo, hi) if math.isfinite(hr) else ModelValue(
             math.nan, math.nan, math.nan, "not estimable: no events in an arm, or the Cox "
             "fit did not converge")
@@ -320,7 +342,8 @@ def model_value(target: Target, results: Results) -> ModelValue:
         if rows.empty:
             return _EMPTY
         kind = e.split("_", 1)[0]
-        out = ModelValue(*landmark_rate(*_times(rows, kind, origin, t0), target.at_months))
+        rate = fast_survival.km_landmark if fast else landmark_rate
+        out = ModelValue(*rate(*_times(rows, kind, origin, t0), target.at_months))
         if not math.isfinite(out.value):
             out = ModelValue(math.nan, math.nan, math.nan,
                              f"not estimable: {target.at_months:g} months is beyond the "
@@ -348,6 +371,12 @@ def model_value(target: Target, results: Results) -> ModelValue:
     if proxy is not None:
         out = out.with_proxy(proxy)
     return out
+
+
+def _local_control(target: Target, parameters: ParameterSet) -> ModelValue:
+    """Closed-form local control (deterministic: the interval is the value itself)."""
+    v = local_control_value(target, parameters)
+    return ModelValue(v, v, v, f"proxy: {_PROXY_LC}")
 
 
 def _row(target: Target, mv: ModelValue) -> dict[str, object]:
@@ -379,9 +408,11 @@ def _row(target: Target, mv: ModelValue) -> dict[str, object]:
 # ---------------------------------------------------------------------------------------------
 
 def validate(n_patients: int | None = None, seed: int | None = None, jobs: int | None = None,
-             *, scenarios_dir: str | Path | None = None,
+             *, parameters: ParameterSet | None = None,
+             scenarios_dir: str | Path | None = None,
              targets: Sequence[Target] | None = None,
-             progress: Callable[[int, int, str], None] | None = None) -> pd.DataFrame:
+             progress: Callable[[int, int, str], None] | None = None,
+             fast: bool = False) -> pd.DataFrame:
     """Run every trial scenario a target names and compare the model with each target.
 
     Parameters
@@ -392,12 +423,17 @@ def validate(n_patients: int | None = None, seed: int | None = None, jobs: int |
         Root seed (default: each scenario's ``[run] seed``).
     jobs : int, optional
         Threads (default: all cores); results do not depend on it.
+    parameters : ParameterSet, optional
+        Base parameters (default: :func:`oligosim.default_parameters`, the calibrated point);
+        each scenario's ``[parameters]`` overrides apply on top.
     scenarios_dir : path, optional
         The ``scenarios`` folder (or its ``trials`` subfolder); see :func:`find_trials_dir`.
     targets : sequence of Target, optional
         Default: :func:`~oligosim.calibration.targets.load_targets`.
     progress : callable, optional
         Called as ``progress(done, total, scenario_file)`` after each scenario.
+    fast : bool
+        Score with :mod:`oligosim.outcomes.fast_survival` (see :func:`model_value`).
 
     Returns
     -------
@@ -423,26 +459,60 @@ def validate(n_patients: int | None = None, seed: int | None = None, jobs: int |
     if jobs is not None and int(jobs) < 1:
         raise OligosimInputError("jobs must be at least 1", field="jobs", value=jobs)
     all_targets = list(load_targets() if targets is None else targets)
-    groups = by_scenario(all_targets)
-    trials_dir = find_trials_dir(scenarios_dir) if groups else None
-    missing = [f for f in groups if not (trials_dir / f).is_file()] if trials_dir else []
+    scenarios = load_trial_scenarios(all_targets, scenarios_dir)
+    return evaluate_targets(all_targets, scenarios, parameters or default_parameters(),
+                            n_patients, seed, jobs, progress=progress, fast=fast)
+
+
+def load_trial_scenarios(targets: Sequence[Target], scenarios_dir: str | Path | None = None
+                         ) -> dict[str, Scenario]:
+    """Load every trial scenario the targets name, by file name.
+
+    Raises
+    ------
+    OligosimInputError
+        If a named file is missing from the trials folder (or it cannot be found).
+    """
+    groups = by_scenario(list(targets))
+    if not groups:
+        return {}
+    trials_dir = find_trials_dir(scenarios_dir)
+    missing = [f for f in groups if not (trials_dir / f).is_file()]
     if missing:
         raise OligosimInputError(f"trial scenario file(s) named by targets not found in "
                                  f"{trials_dir}", value=missing)
+    return {f: load_scenario(trials_dir / f) for f in groups}
+
+
+def evaluate_targets(targets: Sequence[Target], scenarios: dict[str, Scenario],
+                     parameters: ParameterSet, n_patients: int | None = None,
+                     seed: int | None = None, jobs: int | None = None, *,
+                     progress: Callable[[int, int, str], None] | None = None,
+                     fast: bool = False) -> pd.DataFrame:
+    """The report of :func:`validate` for already loaded scenarios and a parameter set.
+
+    Local-control targets get the closed-form value of
+    :mod:`oligosim.calibration.local_control` (deterministic: no Monte Carlo interval).
+    Same seed, same report: every scenario is simulated with common random numbers.
+    """
+    groups = by_scenario(list(targets))
     values: dict[str, ModelValue] = {}
     for done, (file, group) in enumerate(groups.items(), start=1):
-        scenario = load_scenario(trials_dir / file)
-        results = run_scenario(scenario, n_patients, seed, jobs=jobs)
+        results = run_scenario(scenarios[file], n_patients, seed, jobs=jobs,
+                               parameters=parameters, economics=not fast)
+        narrow = results.patients[list(_USED_COLUMNS)]
         for t in group:
-            values[t.id] = model_value(t, results)
+            values[t.id] = model_value(t, results, fast=fast, patients=narrow)
         del results
         if progress is not None:
             progress(done, len(groups), file)
     rows = []
-    for t in all_targets:
+    for t in targets:
         mv = values.get(t.id)
         if mv is None:
-            if t.endpoint in NOT_COMPUTABLE:
+            if t.endpoint in LOCAL_CONTROL_ENDPOINTS and t.value is not None:
+                mv = _local_control(t, parameters)
+            elif t.endpoint in NOT_COMPUTABLE:
                 mv = ModelValue.not_computable(NOT_COMPUTABLE[t.endpoint])
             elif t.value is None:
                 mv = ModelValue.not_computable(_RANGE_ONLY)
@@ -452,4 +522,3 @@ def validate(n_patients: int | None = None, seed: int | None = None, jobs: int |
     report = pd.DataFrame.from_records(rows, columns=list(REPORT_COLUMNS))
     report["within"] = report["within"].astype(bool)
     return report
-

@@ -164,8 +164,7 @@ def test_baseline_cns_cohort_is_a_labelled_proxy(results: Results) -> None:
     assert "baseline CNS status" in mv.status
 
 
-@pytest.mark.parametrize("endpoint", ["local_control_at_months", "median_dor_months",
-                                      "cns_orr", "grade3_trae_share"])
+@pytest.mark.parametrize("endpoint", ["median_dor_months", "cns_orr", "grade3_trae_share"])
 def test_not_computable_endpoints_give_nan_and_a_reason(results: Results,
                                                         endpoint: str) -> None:
     """Endpoints the engine cannot give yet are reported, not faked."""
@@ -173,6 +172,19 @@ def test_not_computable_endpoints_give_nan_and_a_reason(results: Results,
     mv = model_value(_target(endpoint=endpoint, value=value), results)
     assert math.isnan(mv.value)
     assert mv.status.startswith("not computable: ")
+
+
+def test_local_control_comes_from_the_closed_form_of_the_run_parameters(
+        results: Results) -> None:
+    """Local control is the engine's radiobiology in closed form at the run's parameters."""
+    from oligosim.calibration.local_control import local_control_value
+
+    t = _target(endpoint="local_control_at_months", value=0.85, at_months=12.0)
+    t = t.model_copy(update={"site": "liver", "scenario": None})
+    mv = model_value(t, results)
+    assert mv.value == local_control_value(t, results.parameters)
+    assert mv.lo == mv.hi == mv.value
+    assert mv.status.startswith("proxy: closed-form radiobiology")
 
 
 def test_unreached_median_reports_the_follow_up(results: Results) -> None:

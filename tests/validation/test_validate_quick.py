@@ -35,9 +35,13 @@ def report() -> pd.DataFrame:
     return validate(QUICK_PATIENTS, SEED, jobs=2)
 
 
+_LOCAL_CONTROL = ("local_control_at_months", "local_failure_at_months")
+
+
 def _expected_not_computable() -> set[str]:
     return {t.id for t in TARGETS
-            if t.scenario is None or t.endpoint in NOT_COMPUTABLE or t.value is None}
+            if (t.scenario is None and t.endpoint not in _LOCAL_CONTROL)
+            or t.endpoint in NOT_COMPUTABLE or t.value is None}
 
 
 def test_report_has_one_row_per_target_in_order(report: pd.DataFrame) -> None:
@@ -75,12 +79,14 @@ def test_exactly_the_structurally_missing_targets_are_not_computable(
     assert not nc["within"].any()
 
 
-def test_local_control_is_reported_as_not_computable_yet(report: pd.DataFrame) -> None:
-    """TARGETS.md §4 local control is in the report, NaN, with the reason."""
-    lc = report[report["endpoint"] == "local_control_at_months"]
+def test_local_control_is_reported_from_the_closed_form(report: pd.DataFrame) -> None:
+    """TARGETS.md §4 local control: a value in [0, 1] for every target with a value, marked
+    as the closed-form proxy, with a finite log-likelihood."""
+    lc = report[report["endpoint"].isin(_LOCAL_CONTROL)]
     assert len(lc) >= 10
-    assert lc["model"].isna().all()
-    assert lc["status"].str.contains("per-lesion local control").all()
+    assert lc["model"].between(0.0, 1.0).all()
+    assert lc["status"].str.startswith("proxy: closed-form radiobiology").all()
+    assert lc["log_likelihood"].map(math.isfinite).all()
 
 
 def test_within_agrees_with_the_interval(report: pd.DataFrame) -> None:
@@ -135,9 +141,9 @@ def test_cli_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
         assert tuple(r) == VALIDATE_JSON_KEYS
         assert isinstance(r["within"], bool)
         assert r["model"] is None or isinstance(r["model"], float)
-    lc = next(r for r in rows if r["target_id"] == "lc.spine.2y")
-    assert lc["model"] is None
-    assert lc["within"] is False
+    dor = next(r for r in rows if r["target_id"] == "flaura.osi.dor_median")
+    assert dor["model"] is None  # not computable: NaN becomes null
+    assert dor["within"] is False
 
 
 _ONE_TARGET = """[[target]]
