@@ -51,6 +51,39 @@ def _parser() -> argparse.ArgumentParser:
                         "checkout, or ./scenarios)")
     v.add_argument("--targets", default=None,
                    help="targets TOML file (default: the package's data/targets.toml)")
+    v.add_argument("--parameters", default=None,
+                   help="a calibrated parameter file (JSON from `oligosim calibrate`; "
+                        "default: the calibration shipped in the package)")
+    cal = sub.add_parser(
+        "calibrate", help="fit the free parameters to every target; resumable",
+        description="Calibration (DESIGN.md §4): CMA-ES point estimate of the free "
+                    "parameters (oligosim.calibration.free) on the weighted synthetic "
+                    "log-likelihood of all targets, then an emcee posterior sample. Writes "
+                    "the parameter file FILE (JSON) and FILE's stem + '_calibration/' "
+                    "(posterior_draws.csv, report.csv, predictive.csv, cma_log.csv, "
+                    "calibration.png, checkpoint/). Interrupted runs continue with --resume.")
+    cal.add_argument("--out", default="calibrated.json",
+                     help="parameter file to write (default calibrated.json)")
+    cal.add_argument("--patients", type=int, default=None,
+                     help="patients per strategy per trial scenario (default 400)")
+    cal.add_argument("--seed", type=int, default=None, help="common-random-numbers seed")
+    cal.add_argument("--generations", type=int, default=None,
+                     help="CMA-ES generations (default 110)")
+    cal.add_argument("--popsize", type=int, default=None,
+                     help="CMA-ES population (default 12)")
+    cal.add_argument("--walkers", type=int, default=None,
+                     help="MCMC walkers (default 40; even, >= 2 x free parameters)")
+    cal.add_argument("--steps", type=int, default=None, help="MCMC steps (default 40)")
+    cal.add_argument("--draws", type=int, default=None,
+                     help="posterior draws kept (default 200)")
+    cal.add_argument("--workers", type=int, default=None,
+                     help="worker processes (default 2)")
+    cal.add_argument("--resume", action="store_true",
+                     help="continue from the checkpoint of an interrupted run")
+    cal.add_argument("--scenarios-dir", default=None,
+                     help="folder holding trials/*.toml (as for validate)")
+    cal.add_argument("--targets", default=None,
+                     help="targets TOML file (default: the package's data/targets.toml)")
     ps = sub.add_parser(
         "psa", help="probabilistic sensitivity analysis with cost-effectiveness outputs",
         description="Probabilistic sensitivity analysis (DESIGN.md §2.12): economic "
@@ -400,6 +433,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     _check_run_options(args)
     targets = load_targets(args.targets)
+    parameters = None
+    if args.parameters is not None:
+        from oligosim.params import load_parameter_file
+
+        parameters = load_parameter_file(args.parameters)
     progress = None
     prog = None
     if sys.stderr.isatty():  # pragma: no cover - terminal only
@@ -413,16 +451,56 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     if prog is not None:  # pragma: no cover - terminal only
         with prog:
-            report = validate(args.patients, args.seed, args.jobs,
+            report = validate(args.patients, args.seed, args.jobs, parameters=parameters,
                               scenarios_dir=args.scenarios_dir, targets=targets,
                               progress=progress)
     else:
-        report = validate(args.patients, args.seed, args.jobs,
+        report = validate(args.patients, args.seed, args.jobs, parameters=parameters,
                           scenarios_dir=args.scenarios_dir, targets=targets)
     if args.json:
         print(_validate_json(report))
     else:
         _print_validation(report)
+    return EXIT_OK
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from dataclasses import fields, replace
+    from pathlib import Path
+
+    from oligosim.calibration.fit import CalibrationConfig, calibrate
+    from oligosim.calibration.targets import load_targets
+    from oligosim.report.calibration_figure import calibration_figure
+
+    names = {f.name for f in fields(CalibrationConfig)}
+    given = {"n_patients": args.patients, "seed": args.seed, "generations": args.generations,
+             "popsize": args.popsize, "walkers": args.walkers, "steps": args.steps,
+             "n_draws": args.draws, "workers": args.workers}
+    config = replace(CalibrationConfig(), **{k: v for k, v in given.items()
+                                             if v is not None and k in names})
+
+    def progress(stage: str, done: int, total: int, best: float) -> None:
+        label = "CMA-ES generation" if stage == "cma" else "MCMC step"
+        print(f"{label} {done}/{total}: best log-likelihood {best:.1f}", file=sys.stderr,
+              flush=True)
+
+    targets = load_targets(args.targets)
+    result = calibrate(args.out, config, resume=args.resume,
+                       scenarios_dir=args.scenarios_dir, targets=targets, progress=progress)
+    out = Path(args.out)
+    work = out.with_name(out.stem + "_calibration")
+    calibration_figure(result.predictive, work / "calibration.png")
+    s = result.summary
+    print(f"wrote {out} and {work}/")
+    print(f"log-likelihood at the point: {s['point_log_likelihood']:.1f} (fit seed), "
+          f"{s['point_log_likelihood_validation_seed']:.1f} (validation seed; literature "
+          f"defaults {s['literature_log_likelihood_validation_seed']:.1f})")
+    print(f"targets within their interval: {s['targets_within']} of "
+          f"{s['targets_computable']} computable")
+    print(f"{s['n_evaluations']} evaluations in {s['wall_seconds'] / 60:.1f} min; posterior "
+          f"ESS min {s['effective_sample_size_min']:.0f}; most identified "
+          f"{', '.join(s['most_identified'])}; least identified "
+          f"{', '.join(s['least_identified'])}")
     return EXIT_OK
 
 
@@ -434,6 +512,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_run(args)
         if args.command == "validate":
             return _cmd_validate(args)
+        if args.command == "calibrate":
+            return _cmd_calibrate(args)
         if args.command == "psa":
             return _cmd_psa(args)
         if args.command == "dsa":

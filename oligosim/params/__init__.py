@@ -5,6 +5,11 @@ from oligosim.params.parameters import (
     KernelParameters,
     ParameterSet,
     default_parameters,
+    draw_parameters,
+    literature_parameters,
+    load_parameter_file,
+    posterior_draws,
 )
 
-__all__ = ["SPECS", "KernelParameters", "ParameterSet", "default_parameters"]
+__all__ = ["SPECS", "KernelParameters", "ParameterSet", "default_parameters",
+           "draw_parameters", "literature_parameters", "load_parameter_file", "posterior_draws"]

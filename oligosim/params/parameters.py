@@ -8,11 +8,18 @@ values, validated against the hard bounds in :mod:`oligosim.params.defaults`, wi
 
 from __future__ import annotations
 
+import functools
+import json
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from oligosim.engine import _jit as J
 from oligosim.errors import ParameterError
@@ -24,6 +31,10 @@ from oligosim.params.defaults import (
     SENSITIVITY,
     Spec,
 )
+
+#: Files of the shipped calibration in ``oligosim/data/calibration/``.
+CALIBRATED_FILE = "calibrated.json"
+POSTERIOR_FILE = "posterior_draws.csv"
 
 _ORGAN_NUMERIC_FIELDS = tuple(f for f in J.ORGAN_FIELDS if f != "modality")
 
@@ -91,7 +102,8 @@ class ParameterSet(Mapping[str, float]):
     """
 
     def __init__(self, values: Mapping[str, float] | None = None, *,
-                 name: str = "literature-defaults", source: str | None = None) -> None:
+                 name: str = "literature-defaults", source: str | None = None,
+                 provenance: Mapping[str, str] | None = None) -> None:
         merged = {k: s.default for k, s in SPECS.items()}
         for key, value in (values or {}).items():
             if key not in SPECS:
@@ -112,6 +124,7 @@ class ParameterSet(Mapping[str, float]):
             merged[key] = v
         self._values = MappingProxyType(merged)
         self.name = name
+        self._provenance = MappingProxyType(dict(provenance or {}))
 
     def __getitem__(self, key: str) -> float:
         return self._values[key]
@@ -126,11 +139,13 @@ class ParameterSet(Mapping[str, float]):
         """A new set with some values changed (validated)."""
         changed = {k: v for k, v in self._values.items() if v != SPECS[k].default}
         changed.update(values)
-        return ParameterSet(changed, name=name or self.name)
+        provenance = {k: v for k, v in self._provenance.items() if k not in values}
+        return ParameterSet(changed, name=name or self.name, provenance=provenance)
 
     def sources(self) -> dict[str, str]:
-        """Name -> citation or named assumption of every parameter."""
-        return {k: SPECS[k].source for k in self._values}
+        """Name -> citation or named assumption of every parameter (for a calibrated value:
+        the calibration that set it, and the prior's source)."""
+        return {k: self._provenance.get(k, SPECS[k].source) for k in self._values}
 
     def to_arrays(self) -> KernelParameters:
         """Compile to the flat arrays of :class:`KernelParameters`."""
@@ -169,6 +184,87 @@ class ParameterSet(Mapping[str, float]):
         return dict(self._values)
 
 
-def default_parameters() -> ParameterSet:
-    """The default parameter set (literature values until calibration ships a fit)."""
+def literature_parameters() -> ParameterSet:
+    """Every parameter at its literature default or named assumption (params/defaults.py),
+    before calibration: the starting point and prior centre of ``oligosim calibrate``."""
     return ParameterSet()
+
+
+@functools.cache
+def _shipped_calibration() -> dict[str, Any] | None:
+    path = resources.files("oligosim") / "data" / "calibration" / CALIBRATED_FILE
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def default_parameters() -> ParameterSet:
+    """The default parameter set: the calibrated point shipped in the package
+    (``oligosim/data/calibration/calibrated.json``, written by ``oligosim calibrate``), or the
+    literature defaults if no calibration is shipped.
+
+    Each calibrated parameter's :meth:`ParameterSet.sources` entry names the calibration and
+    the prior's source; every other parameter keeps its literature source.
+    """
+    doc = _shipped_calibration()
+    if doc is None:
+        return literature_parameters()
+    return _from_calibration(doc, CALIBRATED_FILE)
+
+
+def load_parameter_file(path: str | os.PathLike[str]) -> ParameterSet:
+    """The parameter set of a calibrated parameter file written by ``oligosim calibrate``.
+
+    Raises
+    ------
+    ParameterError
+        If the file is missing, not JSON, or not a calibration (naming the file).
+    """
+    p = Path(path)
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+        missing = [k for k in ("free_parameters", "created", "method") if k not in doc]
+        if missing:
+            raise KeyError(", ".join(missing))
+    except FileNotFoundError:
+        raise ParameterError("parameter file not found", file=str(p)) from None
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        raise ParameterError(f"not a calibrated parameter file ({exc})", file=str(p),
+                             allowed="the JSON written by `oligosim calibrate`") from None
+    return _from_calibration(doc, str(p))
+
+
+def _from_calibration(doc: Mapping[str, Any], source: str) -> ParameterSet:
+    values = {k: v["value"] for k, v in doc["free_parameters"].items()}
+    stamp = f"calibrated by oligosim calibrate ({doc['created']}, {doc['method']})"
+    provenance = {k: f"{stamp}; prior {v['prior_scale']} {v['prior']}, free because: "
+                     f"{v['reason']}; literature default: {SPECS[k].source}"
+                  for k, v in doc["free_parameters"].items()}
+    return ParameterSet(values, name=f"calibrated-{doc['created'][:10]}",
+                        source=source, provenance=provenance)
+
+
+def posterior_draws() -> pd.DataFrame:
+    """The calibration's posterior draws shipped in the package: one row per draw, columns
+    ``draw, log_likelihood`` and one per free parameter (the others stay at
+    :func:`default_parameters`). PSA samples biology from these.
+
+    Raises
+    ------
+    ParameterError
+        If the package ships no posterior (run ``oligosim calibrate`` and install it).
+    """
+    path = resources.files("oligosim") / "data" / "calibration" / POSTERIOR_FILE
+    if not path.is_file():
+        raise ParameterError("this installation ships no calibration posterior",
+                             file=str(path), allowed="run `oligosim calibrate` first")
+    with resources.as_file(path) as p:
+        return pd.read_csv(p)
+
+
+def draw_parameters(row: Mapping[str, float], base: ParameterSet | None = None,
+                    name: str = "posterior-draw") -> ParameterSet:
+    """The parameter set of one posterior draw (a row of :func:`posterior_draws`)."""
+    base = base if base is not None else default_parameters()
+    values = {k: float(v) for k, v in row.items() if k in SPECS}
+    return base.replace(name=name, **values)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from oligosim.engine import _jit as J
-from oligosim.params import KernelParameters, ParameterSet
+from oligosim.params import KernelParameters, ParameterSet, default_parameters
 from oligosim.scenario.schema import Imaging, Scenario, Strategy
 
 DAYS_PER_WEEK = 7.0
@@ -73,7 +73,7 @@ def compile_policy(strategy: Strategy, imaging: Imaging, horizon_months: float) 
 def compile_scenario(scenario: Scenario, parameters: ParameterSet | None = None
                      ) -> CompiledScenario:
     """Compile ``scenario`` (its parameter overrides applied on top of ``parameters``)."""
-    base = parameters if parameters is not None else ParameterSet()
+    base = parameters if parameters is not None else default_parameters()
     params = base.replace(**scenario.parameters) if scenario.parameters else base
     kp = params.to_arrays()
     pop = scenario.population

@@ -1,0 +1,549 @@
+"""Layer 4: calibration — CMA-ES point estimate, then an MCMC posterior (DESIGN.md §4, §7 P6).
+
+1. **Point estimate.** CMA-ES (the ``cma`` package, Hansen) maximises the weighted synthetic
+   log-likelihood of :mod:`oligosim.calibration.objective` on the unit cube of the free
+   parameters (:mod:`oligosim.calibration.free`), starting at the literature defaults. CMA-ES
+   ranks candidates, so it copes with the steps that scan-date medians put in the objective.
+2. **Posterior.** The affine-invariant ensemble sampler of ``emcee`` (Foreman-Mackey et al.)
+   on the same synthetic likelihood with the flat prior of the cube, walkers started around
+   the CMA-ES estimate with its final search covariance. The first half of the chain is
+   discarded; the draws are spread evenly over the rest. Effective sample size from emcee's
+   integrated autocorrelation time.
+
+Both cores: candidates of a CMA-ES generation and walkers of an emcee half-step are scored
+in parallel worker processes (one numba thread each). Every evaluation uses the same seed
+(common random numbers).
+
+Randomness: CMA-ES's normal deviates come from the package's Philox streams (``randn``
+option, keyed by (seed, :data:`PURPOSE_CMA`), counter = call number); emcee's Mersenne
+Twister is seeded from Philox words. No ``numpy.random`` in the package.
+
+Resumable: the state is checkpointed after every CMA-ES generation and every MCMC step
+(``checkpoint/`` in the work folder, written atomically); ``resume=True`` continues from the
+last one and gives the same result as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import pickle
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from oligosim.calibration.free import FREE_PARAMETERS, from_unit, to_unit
+from oligosim.calibration.objective import Objective, score
+from oligosim.calibration.targets import Target, load_targets
+from oligosim.engine.rng import normal_at, philox4x64_10
+from oligosim.errors import CapacityError, OligosimInputError
+from oligosim.params import ParameterSet
+
+__all__ = ["PURPOSE_CMA", "CalibrationConfig", "CalibrationResult", "calibrate"]
+
+PURPOSE_CMA = 0x434D4101  # "CMA\x01": CMA-ES normal deviates
+PURPOSE_MCMC = 0x4D434D01  # "MCM\x01": emcee's seed and the walkers' start
+_INFEASIBLE = 1e9  # CMA-ES objective of a point with zero likelihood (it needs a finite value)
+_STATE_FILE = "state.pkl"
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    """Settings of one calibration (recorded in ``calibration.json``).
+
+    Defaults are sized for §7 P6 (≤ 30 min on 2 cores): ~1,300 CMA-ES evaluations and
+    ~1,600 MCMC evaluations at 400 patients per arm.
+    """
+
+    n_patients: int = 400
+    seed: int = 20261126
+    generations: int = 110
+    popsize: int = 12
+    sigma0: float = 0.15
+    walkers: int = 40
+    steps: int = 40
+    n_draws: int = 200
+    workers: int = 2
+    validation_seed: int = 20261127
+
+    def check(self) -> None:
+        """Raise :class:`OligosimInputError` on an impossible setting."""
+        d = len(FREE_PARAMETERS)
+        rules: dict[str, tuple[bool, str]] = {
+            "n_patients": (self.n_patients >= 10, ">= 10"),
+            "seed": (0 <= self.seed < 2**63, "0 <= seed < 2**63"),
+            "generations": (self.generations >= 1, ">= 1"),
+            "popsize": (self.popsize >= 4, ">= 4"),
+            "sigma0": (0.0 < self.sigma0 <= 0.5, "in (0, 0.5]"),
+            "walkers": (self.walkers >= 2 * d and self.walkers % 2 == 0,
+                        f"even and >= {2 * d} (twice the {d} free parameters)"),
+            "steps": (self.steps >= 2, ">= 2"),
+            "n_draws": (self.n_draws >= 1, ">= 1"),
+            "workers": (self.workers >= 1, ">= 1"),
+        }
+        for name, (ok, allowed) in rules.items():
+            if not ok:
+                raise OligosimInputError(f"calibration setting {name} out of range",
+                                         field=name, value=getattr(self, name),
+                                         allowed=allowed)
+        kept = self.walkers * (self.steps - self.steps // 2)
+        if self.n_draws > kept:
+            raise OligosimInputError(
+                "more posterior draws asked for than the chain keeps after burn-in",
+                field="n_draws", value=self.n_draws,
+                allowed=f"<= walkers x (steps - steps // 2) = {kept}")
+
+
+@dataclass
+class CalibrationResult:
+    """What :func:`calibrate` found (also written to the work folder)."""
+
+    point: ParameterSet
+    point_unit: npt.NDArray[np.float64]
+    point_log_likelihood: float
+    draws: pd.DataFrame
+    report: pd.DataFrame
+    predictive: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------
+# randomness
+# ---------------------------------------------------------------------------------------------
+
+class PhiloxNormal:
+    """``randn(*shape)`` for CMA-ES from Philox: call ``c`` uses counter (i, c, 0) — the
+    sequence depends only on the seed and the call number, which is pickled with CMA-ES."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = int(seed)
+        self.calls = 0
+
+    def __call__(self, *shape: int) -> npt.NDArray[np.float64]:
+        n = int(np.prod(shape))
+        out = np.array([normal_at(self.seed, self.calls, PURPOSE_CMA, 0, i) for i in range(n)])
+        self.calls += 1
+        return out.reshape(shape)
+
+
+def _mt19937_state(seed: int) -> tuple[str, npt.NDArray[np.uint32], int, int, float]:
+    """A Mersenne Twister state (emcee's generator) filled with Philox words."""
+    key = np.empty(624, dtype=np.uint32)
+    for j in range(0, 624, 8):
+        words = philox4x64_10(np.uint64(j), np.uint64(0), np.uint64(0), np.uint64(0),
+                              np.uint64(seed), np.uint64(PURPOSE_MCMC))
+        for i, w in enumerate(words):
+            if j + 2 * i < 624:
+                key[j + 2 * i] = np.uint32(int(w) & 0xFFFFFFFF)
+                key[j + 2 * i + 1] = np.uint32(int(w) >> 32)
+    return ("MT19937", key, 624, 0, 0.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# parallel evaluation
+# ---------------------------------------------------------------------------------------------
+
+_WORKER: Objective | None = None
+
+
+def _init_worker(n_patients: int, seed: int, scenarios_dir: str | None, jobs: int,
+                 targets: list[Target]) -> None:
+    global _WORKER
+    _WORKER = Objective(n_patients, seed, jobs, scenarios_dir=scenarios_dir, targets=targets)
+
+
+def _evaluate(u: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
+    """(weighted log-likelihood, model value per target) at ``u``."""
+    assert _WORKER is not None
+    u = np.asarray(u, dtype=np.float64)
+    n = len(_WORKER.targets)
+    if np.any(u < 0.0) or np.any(u > 1.0):
+        return -math.inf, np.full(n, np.nan)
+    try:
+        report = _WORKER.report(u)
+    except CapacityError:
+        return -math.inf, np.full(n, np.nan)
+    return score(report), report["model"].to_numpy(dtype=np.float64)
+
+
+class _Evaluator:
+    """Scores batches of points in worker processes (or in-process with one worker)."""
+
+    def __init__(self, config: CalibrationConfig, scenarios_dir: str | None,
+                 targets: list[Target]) -> None:
+        self.workers = config.workers
+        args = (config.n_patients, config.seed, scenarios_dir, 1 if config.workers > 1
+                else 2, targets)
+        self.pool: ProcessPoolExecutor | None = None
+        if self.workers > 1:
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"),
+                                            initializer=_init_worker, initargs=args)
+        else:
+            _init_worker(*args)
+        self.n_evaluations = 0
+        self.cache: dict[bytes, tuple[float, npt.NDArray[np.float64]]] = {}
+
+    def __call__(self, points: Sequence[npt.NDArray[np.float64]]
+                 ) -> list[tuple[float, npt.NDArray[np.float64]]]:
+        points = [np.asarray(p, dtype=np.float64) for p in points]
+        if self.pool is not None:
+            out = list(self.pool.map(_evaluate, points))
+        else:
+            out = [_evaluate(p) for p in points]
+        self.n_evaluations += len(points)
+        for p, r in zip(points, out, strict=True):
+            self.cache[p.tobytes()] = r
+        return out
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
+class _EmceePool:
+    """The ``pool`` emcee maps log-probabilities with: our evaluator, recording each
+    proposal's model values so accepted walkers keep theirs (posterior predictive)."""
+
+    def __init__(self, evaluate: _Evaluator) -> None:
+        self.evaluate = evaluate
+
+    def map(self, _fn: Callable[..., Any], points: Any) -> list[float]:
+        return [ll for ll, _ in self.evaluate(list(points))]
+
+
+# ---------------------------------------------------------------------------------------------
+# checkpoints
+# ---------------------------------------------------------------------------------------------
+
+def _save_state(folder: Path, state: dict[str, Any]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / (_STATE_FILE + ".tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, folder / _STATE_FILE)
+
+
+def _identity(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The settings a result depends on (not the number of worker processes)."""
+    return None if config is None else {k: v for k, v in config.items() if k != "workers"}
+
+
+def _load_state(folder: Path, config: CalibrationConfig) -> dict[str, Any] | None:
+    path = folder / _STATE_FILE
+    if not path.is_file():
+        return None
+    with open(path, "rb") as fh:
+        state = pickle.load(fh)
+    if _identity(state.get("config")) != _identity(asdict(config)):
+        raise OligosimInputError(
+            "the checkpoint in this folder was made with other calibration settings; resume "
+            "with the same settings or start afresh without --resume", file=str(path),
+            value=state.get("config"), allowed=str(asdict(config)))
+    return state
+
+
+# ---------------------------------------------------------------------------------------------
+# the two stages
+# ---------------------------------------------------------------------------------------------
+
+def _run_cma(state: dict[str, Any], config: CalibrationConfig, evaluate: _Evaluator,
+             folder: Path, progress: Callable[[str, int, int, float], None] | None) -> None:
+    import cma
+
+    if "cma" not in state:
+        x0 = np.clip(to_unit(ParameterSet()), 0.02, 0.98)
+        opts = {"bounds": [0.0, 1.0], "popsize": config.popsize, "verbose": -9,
+                "randn": PhiloxNormal(config.seed), "maxiter": config.generations,
+                "tolfun": 1e-4, "tolx": 1e-4}
+        state["cma"] = cma.CMAEvolutionStrategy(x0, config.sigma0, opts)
+        state["cma_log"] = []
+        state["best"] = (-math.inf, x0, None)
+    es = state["cma"]
+    while len(state["cma_log"]) < config.generations and not es.stop():
+        xs = es.ask()
+        out = evaluate(xs)
+        lls = [ll for ll, _ in out]
+        es.tell(xs, [(-ll if math.isfinite(ll) else _INFEASIBLE) for ll in lls])
+        g = int(np.argmax(lls))
+        if lls[g] > state["best"][0]:
+            state["best"] = (lls[g], np.asarray(xs[g]), out[g][1])
+        state["cma_log"].append({"generation": len(state["cma_log"]) + 1,
+                                 "best_log_likelihood": float(max(lls)),
+                                 "median_log_likelihood": float(np.median(lls)),
+                                 "sigma": float(es.sigma),
+                                 "overall_best": float(state["best"][0])})
+        state["n_evaluations"] = state.get("n_evaluations", 0) + len(xs)
+        _save_state(folder, state)
+        if progress is not None:
+            progress("cma", len(state["cma_log"]), config.generations, state["best"][0])
+    if "favourite" not in state:  # the search distribution's mean, often better than best
+        fav = np.clip(np.asarray(es.result.xfavorite), 0.0, 1.0)
+        ll, values = evaluate([fav])[0]
+        state["favourite"] = (ll, fav, values)
+        state["n_evaluations"] = state.get("n_evaluations", 0) + 1
+        _save_state(folder, state)
+
+
+def _initial_walkers(state: dict[str, Any], config: CalibrationConfig
+                     ) -> npt.NDArray[np.float64]:
+    """Walkers around the point estimate: Normal with CMA-ES's final covariance (its scale
+    at most 0.05 per coordinate), clipped inside the cube."""
+    es = state["cma"]
+    centre = state["point"][1]
+    d = centre.size
+    cov = es.sigma**2 * np.asarray(es.sm.covariance_matrix)
+    sd = np.sqrt(np.diag(cov))
+    shrink = np.minimum(1.0, 0.05 / np.maximum(sd, 1e-12))
+    cov = cov * np.outer(shrink, shrink) + np.eye(d) * 1e-6
+    chol = np.linalg.cholesky(cov)
+    z = np.array([[normal_at(config.seed, w, PURPOSE_MCMC, 1, i) for i in range(d)]
+                  for w in range(config.walkers)])
+    return np.clip(centre + z @ chol.T, 0.001, 0.999)
+
+
+def _run_mcmc(state: dict[str, Any], config: CalibrationConfig, evaluate: _Evaluator,
+              folder: Path, progress: Callable[[str, int, int, float], None] | None) -> None:
+    import emcee
+
+    d = len(FREE_PARAMETERS)
+    if "mcmc" not in state:
+        p0 = _initial_walkers(state, config)
+        out = evaluate(list(p0))
+        state["mcmc"] = {
+            "coords": p0, "log_prob": np.array([ll for ll, _ in out]),
+            "values": np.array([v for _, v in out]),
+            "random_state": _mt19937_state(config.seed),
+            "chain": [], "log_prob_chain": [], "values_chain": [],
+        }
+        state["n_evaluations"] = state.get("n_evaluations", 0) + config.walkers
+        _save_state(folder, state)
+    m = state["mcmc"]
+    pool = _EmceePool(evaluate)
+    sampler = emcee.EnsembleSampler(config.walkers, d, lambda u: 0.0, pool=pool)
+    while len(m["chain"]) < config.steps:
+        sampler.random_state = m["random_state"]
+        start = emcee.State(m["coords"], log_prob=m["log_prob"],
+                            random_state=m["random_state"])
+        before = evaluate.n_evaluations
+        new = sampler.run_mcmc(start, 1, store=False)
+        state["n_evaluations"] = state.get("n_evaluations", 0) + evaluate.n_evaluations - before
+        moved = np.any(new.coords != m["coords"], axis=1)
+        values = m["values"].copy()
+        for w in np.flatnonzero(moved):
+            values[w] = evaluate.cache[np.asarray(new.coords[w], dtype=np.float64).tobytes()][1]
+        m.update(coords=np.array(new.coords), log_prob=np.array(new.log_prob), values=values,
+                 random_state=sampler.random_state)
+        m["chain"].append(m["coords"].copy())
+        m["log_prob_chain"].append(m["log_prob"].copy())
+        m["values_chain"].append(values)
+        evaluate.cache.clear()
+        _save_state(folder, state)
+        if progress is not None:
+            progress("mcmc", len(m["chain"]), config.steps, float(np.max(m["log_prob"])))
+
+
+# ---------------------------------------------------------------------------------------------
+# summaries
+# ---------------------------------------------------------------------------------------------
+
+def _effective_sample_size(chain: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Per-parameter ESS of a (steps, walkers, d) chain from emcee's integrated
+    autocorrelation time (``quiet``: a short chain gives a lower-bound warning, not an error).
+    """
+    import emcee
+
+    steps, walkers, _ = chain.shape
+    tau = emcee.autocorr.integrated_time(chain, quiet=True)
+    tau = np.maximum(tau, 1.0)
+    return steps * walkers / tau
+
+
+def _posterior(state: dict[str, Any], config: CalibrationConfig
+               ) -> tuple[pd.DataFrame, npt.NDArray[np.float64], dict[str, Any]]:
+    m = state["mcmc"]
+    chain = np.array(m["chain"])                 # (steps, walkers, d)
+    lp = np.array(m["log_prob_chain"])           # (steps, walkers)
+    vals = np.array(m["values_chain"])           # (steps, walkers, n_targets)
+    burn = config.steps // 2
+    kept, kept_lp, kept_vals = chain[burn:], lp[burn:], vals[burn:]
+    flat = kept.reshape(-1, chain.shape[2])
+    flat_lp = kept_lp.reshape(-1)
+    flat_vals = kept_vals.reshape(-1, vals.shape[2])
+    pick = np.unique(np.linspace(0, flat.shape[0] - 1, config.n_draws).round().astype(int))
+    rows = []
+    for k, i in enumerate(pick):
+        row = {"draw": k, "log_likelihood": float(flat_lp[i])}
+        row.update(from_unit(flat[i]))
+        rows.append(row)
+    draws = pd.DataFrame(rows)
+    ess = _effective_sample_size(kept)
+    sd_unit = flat.std(axis=0)
+    prior_sd = 1.0 / math.sqrt(12.0)
+    ident = sorted(((float(sd_unit[j] / prior_sd), p.name)
+                    for j, p in enumerate(FREE_PARAMETERS)))
+    accept = float(np.mean(np.any(np.diff(chain, axis=0) != 0.0, axis=2)))
+    summary = {
+        "effective_sample_size": {p.name: float(ess[j]) for j, p in enumerate(FREE_PARAMETERS)},
+        "effective_sample_size_min": float(ess.min()),
+        "acceptance_fraction": accept,
+        "posterior_sd_over_prior_sd": {name: r for r, name in ident},
+        "most_identified": [name for _, name in ident[:3]],
+        "least_identified": [name for _, name in ident[-3:]],
+    }
+    return draws, flat_vals[pick], summary
+
+
+def _predictive(report: pd.DataFrame, values: npt.NDArray[np.float64]) -> pd.DataFrame:
+    """Posterior-predictive 2.5/50/97.5% of every target's model value over the draws."""
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(values)
+        q = np.full((values.shape[1], 3), np.nan)
+        for j in range(values.shape[1]):
+            v = values[finite[:, j], j]
+            if v.size:
+                q[j] = np.quantile(v, [0.025, 0.5, 0.975])
+    out = report[["target_id", "trial", "arm", "endpoint", "published", "lo", "hi",
+                  "weight"]].copy()
+    out["predictive_lo"], out["predictive_median"], out["predictive_hi"] = q.T
+    out["n_draws_estimable"] = finite.sum(axis=0)
+    out["within_predictive"] = ((out["predictive_lo"] <= out["hi"])
+                                & (out["predictive_hi"] >= out["lo"]))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# entry point
+# ---------------------------------------------------------------------------------------------
+
+def calibrate(out: str | Path, config: CalibrationConfig | None = None, *,
+              resume: bool = False, scenarios_dir: str | Path | None = None,
+              targets: Sequence[Target] | None = None,
+              progress: Callable[[str, int, int, float], None] | None = None
+              ) -> CalibrationResult:
+    """Fit the free parameters to every target and sample their posterior.
+
+    Parameters
+    ----------
+    out : path
+        The parameter file to write (JSON: the calibrated point, its sources and the
+        run's metadata). Next to it, the folder ``<stem>_calibration/`` receives
+        ``posterior_draws.csv``, ``report.csv`` (validation at the point, lifelines
+        estimators), ``predictive.csv`` (posterior-predictive interval of every target),
+        ``cma_log.csv`` and ``checkpoint/``.
+    config : CalibrationConfig, optional
+        Budget and seeds (defaults sized for §7 P6).
+    resume : bool
+        Continue from the checkpoint in the work folder (same settings required). Without
+        it, an existing checkpoint is discarded.
+    scenarios_dir : path, optional
+        Where the trial scenarios are (see :func:`~oligosim.calibration.validate.
+        find_trials_dir`).
+    targets : sequence of Target, optional
+        Default: every target of the package (:func:`~oligosim.calibration.targets.
+        load_targets`).
+    progress : callable, optional
+        ``progress(stage, done, total, best_log_likelihood)`` after every generation/step.
+
+    Returns
+    -------
+    CalibrationResult
+    """
+    config = config or CalibrationConfig()
+    config.check()
+    out = Path(out)
+    if out.suffix.lower() != ".json":
+        raise OligosimInputError("the calibrated parameter file is written as JSON",
+                                 file=str(out), field="out", value=out.name,
+                                 allowed="a file name ending in .json")
+    work = out.with_name(out.stem + "_calibration")
+    folder = work / "checkpoint"
+    if not resume and folder.exists():
+        shutil.rmtree(folder)
+    targets = list(load_targets() if targets is None else targets)
+    ids = [t.id for t in targets]
+    state = _load_state(folder, config) if resume else None
+    if state is not None and state.get("target_ids") != ids:
+        raise OligosimInputError("the checkpoint in this folder was made with other targets; "
+                                 "resume with the same targets or start afresh",
+                                 file=str(folder / _STATE_FILE))
+    state = state or {"config": asdict(config), "target_ids": ids, "started": time.time(),
+                      "elapsed": 0.0}
+    t0 = time.perf_counter()
+    elapsed0 = float(state.get("elapsed", 0.0))
+    sdir = None if scenarios_dir is None else str(scenarios_dir)
+    evaluate = _Evaluator(config, sdir, targets)
+    try:
+        _run_cma(state, config, evaluate, folder, progress)
+        best, fav = state["best"], state["favourite"]
+        state["point"] = fav if fav[0] >= best[0] else best
+        _run_mcmc(state, config, evaluate, folder, progress)
+    finally:
+        evaluate.close()
+        state["elapsed"] = elapsed0 + time.perf_counter() - t0
+        if folder.exists():
+            _save_state(folder, state)
+    ll_point, u_point, _ = state["point"]
+    point = ParameterSet().replace(name="calibrated", **from_unit(u_point))
+    draws, draw_values, summary = _posterior(state, config)
+    objective = Objective(config.n_patients, config.validation_seed, jobs=None,
+                          scenarios_dir=scenarios_dir, targets=targets)
+    report = objective.report(u_point, fast=False)
+    predictive = _predictive(report, draw_values)
+    summary.update({
+        "point_log_likelihood": float(ll_point),
+        "point_log_likelihood_validation_seed": score(report),
+        "literature_log_likelihood_validation_seed": score(objective.report(
+            to_unit(ParameterSet()), fast=True)),
+        "n_evaluations": int(state.get("n_evaluations", 0)),
+        "wall_seconds": float(state["elapsed"]),
+        "cma_generations": len(state["cma_log"]),
+        "targets_within": int(report["within"].sum()),
+        "targets_computable": int(report["model"].notna().sum()),
+    })
+    _write_outputs(out, work, config, point, u_point, draws, report, predictive, summary,
+                   pd.DataFrame(state["cma_log"]))
+    return CalibrationResult(point, u_point, float(ll_point), draws, report, predictive,
+                             summary)
+
+
+def _write_outputs(out: Path, work: Path, config: CalibrationConfig, point: ParameterSet,
+                   u_point: npt.NDArray[np.float64], draws: pd.DataFrame,
+                   report: pd.DataFrame, predictive: pd.DataFrame, summary: dict[str, Any],
+                   cma_log: pd.DataFrame) -> None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from oligosim.runner import json_safe
+
+    try:
+        __version__ = version("oligosim")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        __version__ = "0.0.0+unknown"
+
+    work.mkdir(parents=True, exist_ok=True)
+    free = {p.name: {"value": point[p.name], "prior": [p.lo, p.hi],
+                     "prior_scale": "log-uniform" if p.log else "uniform",
+                     "reason": p.reason} for p in FREE_PARAMETERS}
+    doc = {"name": "calibrated", "oligosim_version": __version__,
+           "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+           "method": "CMA-ES (cma) point estimate; emcee ensemble MCMC posterior on a "
+                     "common-random-numbers synthetic likelihood (DESIGN.md §4)",
+           "config": asdict(config), "summary": summary, "free_parameters": free,
+           "unit_coordinates": [float(x) for x in u_point]}
+    for name, frame in (("posterior_draws.csv", draws), ("report.csv", report),
+                        ("predictive.csv", predictive), ("cma_log.csv", cma_log)):
+        tmp = work / (name + ".tmp")
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, work / name)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(json.dumps(json_safe(doc), indent=2) + "\n")
+    os.replace(tmp, out)

@@ -1,0 +1,178 @@
+"""Calibration: free parameters, objective, CMA-ES + emcee run, resume, CLI (DESIGN §4, §8)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from oligosim.calibration.fit import CalibrationConfig, PhiloxNormal, calibrate
+from oligosim.calibration.free import FREE_PARAMETERS, from_unit, to_parameters, to_unit
+from oligosim.calibration.objective import UNESTIMABLE_LOG_LIKELIHOOD, Objective, score
+from oligosim.calibration.targets import load_targets
+from oligosim.cli import main
+from oligosim.errors import OligosimInputError
+from oligosim.params import SPECS, literature_parameters, load_parameter_file
+
+TINY = CalibrationConfig(n_patients=12, generations=2, popsize=4, walkers=2 * len(
+    FREE_PARAMETERS), steps=4, n_draws=40, workers=1)
+#: One trial scenario (FLAURA) and the closed-form local-control targets keep the runs short;
+#: the machinery does not depend on which targets are scored.
+SUBSET = [t for t in load_targets() if t.scenario in (None, "flaura.toml")]
+
+
+def _subset_file(folder: Path) -> Path:
+    """The package's targets file cut down to :data:`SUBSET` (same text per target)."""
+    from importlib import resources
+
+    text = (resources.files("oligosim") / "data" / "targets.toml").read_text("utf-8")
+    head, *blocks = text.split("[[target]]")
+    keep = [b for b in blocks if 'scenario = "flaura.toml"' in b or "\nscenario" not in b]
+    path = folder / "targets_subset.toml"
+    path.write_text(head + "".join("[[target]]" + b for b in keep), encoding="utf-8")
+    return path
+
+
+def test_free_parameters_are_real_parameters_with_priors_inside_their_bounds() -> None:
+    names = [p.name for p in FREE_PARAMETERS]
+    assert len(names) == len(set(names))
+    for p in FREE_PARAMETERS:
+        spec = SPECS[p.name]
+        assert spec.lo <= p.lo < p.hi <= spec.hi, p.name
+        assert p.reason
+        assert p.lo > 0 or not p.log
+
+
+def test_unit_cube_round_trip() -> None:
+    u = np.linspace(0.05, 0.95, len(FREE_PARAMETERS))
+    np.testing.assert_allclose(to_unit(from_unit(u)), u, atol=1e-12)
+    ps = to_parameters(u)
+    for p, x in zip(FREE_PARAMETERS, u, strict=True):
+        assert ps[p.name] == pytest.approx(p.value(x))
+    lo, hi = from_unit(np.zeros(len(u))), from_unit(np.ones(len(u)))
+    assert all(lo[p.name] == pytest.approx(p.lo) and hi[p.name] == pytest.approx(p.hi)
+               for p in FREE_PARAMETERS)
+
+
+def test_philox_normal_is_deterministic_and_standard() -> None:
+    a, b = PhiloxNormal(5), PhiloxNormal(5)
+    x = np.concatenate([a(40, 19).ravel() for _ in range(20)])
+    y = np.concatenate([b(40, 19).ravel() for _ in range(20)])
+    np.testing.assert_array_equal(x, y)
+    n = x.size  # 15,200 draws: mean within 4 SE of 0, variance within 4 SE of 1
+    assert abs(x.mean()) < 4 / math.sqrt(n)
+    assert abs(x.var() - 1.0) < 4 * math.sqrt(2.0 / n)
+
+
+def test_objective_is_deterministic_and_penalises_unestimable_targets() -> None:
+    obj = Objective(n_patients=15, seed=3, jobs=1)
+    u = to_unit(literature_parameters())
+    assert obj(u) == obj(u)
+    assert obj(np.full(len(u), 1.5)) == -math.inf
+    report = obj.report(u)
+    broken = report.copy()
+    i = broken.index[(broken["weight"] > 0) & broken["log_likelihood"].notna()][0]
+    broken.loc[i, "log_likelihood"] = np.nan
+    delta = score(broken) - score(report)
+    expected = broken.loc[i, "weight"] * (UNESTIMABLE_LOG_LIKELIHOOD
+                                          - report.loc[i, "log_likelihood"])
+    assert delta == pytest.approx(expected)
+
+
+def _outputs(out: Path) -> dict[str, pd.DataFrame]:
+    work = out.with_name(out.stem + "_calibration")
+    return {name: pd.read_csv(work / name) for name in
+            ("posterior_draws.csv", "predictive.csv", "cma_log.csv")}
+
+
+class _StopError(Exception):
+    pass
+
+
+def test_interrupted_calibration_resumes_to_the_uninterrupted_result(tmp_path: Path) -> None:
+    full = calibrate(tmp_path / "a.json", TINY, targets=SUBSET)
+    assert len(full.draws) == TINY.n_draws
+    assert set(full.draws.columns) >= {p.name for p in FREE_PARAMETERS}
+    assert np.isfinite(full.point_log_likelihood)
+
+    # killed during CMA-ES, resumed, killed during MCMC, resumed to the end
+    out = tmp_path / "b.json"
+    for stop_at, resume in ((("cma", 1), False), (("mcmc", 2), True)):
+        def interrupt(stage: str, done: int, _total: int, _best: float,
+                      stop_at: tuple[str, int] = stop_at) -> None:
+            if (stage, done) == stop_at:
+                raise _StopError
+
+        with pytest.raises(_StopError):
+            calibrate(out, TINY, targets=SUBSET, resume=resume, progress=interrupt)
+        assert not out.exists()  # nothing half-written
+    resumed = calibrate(out, TINY, targets=SUBSET, resume=True)
+    np.testing.assert_array_equal(resumed.point_unit, full.point_unit)
+    a, b = _outputs(tmp_path / "a.json"), _outputs(out)
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name])
+
+    # the point estimate file loads as a parameter set with calibrated sources
+    ps = load_parameter_file(tmp_path / "a.json")
+    for p in FREE_PARAMETERS:
+        assert ps[p.name] == pytest.approx(full.point[p.name])
+        assert ps.sources()[p.name].startswith("calibrated by oligosim calibrate")
+
+
+def test_resume_refuses_other_settings(tmp_path: Path) -> None:
+    def stop(stage: str, done: int, _t: int, _b: float) -> None:
+        raise _StopError
+
+    with pytest.raises(_StopError):
+        calibrate(tmp_path / "c.json", TINY, targets=SUBSET, progress=stop)
+    other = CalibrationConfig(**{**TINY.__dict__, "seed": TINY.seed + 1})
+    with pytest.raises(OligosimInputError, match="other calibration settings"):
+        calibrate(tmp_path / "c.json", other, targets=SUBSET, resume=True)
+    with pytest.raises(OligosimInputError, match="other targets"):
+        calibrate(tmp_path / "c.json", TINY, targets=SUBSET[:5], resume=True)
+
+
+@pytest.mark.parametrize(("field", "value", "allowed"), [
+    ("walkers", 3, "even and >="), ("popsize", 2, ">= 4"), ("sigma0", 0.9, "(0, 0.5]"),
+    ("n_draws", 10_000, "<= walkers x")])
+def test_bad_settings_are_named(field: str, value: float, allowed: str) -> None:
+    bad = CalibrationConfig(**{**TINY.__dict__, field: value})
+    with pytest.raises(OligosimInputError) as err:
+        bad.check()
+    assert field in str(err.value)
+    assert allowed in str(err.value)
+
+
+def test_cli_calibrate_writes_everything_and_validate_reads_it(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture
+                                                              ) -> None:
+    out = tmp_path / "fit.json"
+    subset = _subset_file(tmp_path)
+    code = main(["calibrate", "--out", str(out), "--patients", "12", "--generations", "1",
+                 "--popsize", "4", "--walkers", str(2 * len(FREE_PARAMETERS)), "--steps", "2",
+                 "--draws", "10", "--workers", "2", "--targets", str(subset)])
+    assert code == 0
+    work = tmp_path / "fit_calibration"
+    for name in ("posterior_draws.csv", "report.csv", "predictive.csv", "cma_log.csv",
+                 "calibration.png"):
+        assert (work / name).stat().st_size > 0, name
+    doc = json.loads(out.read_text())
+    assert set(doc["free_parameters"]) == {p.name for p in FREE_PARAMETERS}
+    assert "effective_sample_size_min" in doc["summary"]
+    capsys.readouterr()
+    assert main(["validate", "--patients", "10", "--json", "--parameters", str(out),
+                 "--targets", str(subset)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["target_id"] for r in rows] == [t.id for t in SUBSET]
+    assert main(["calibrate", "--out", str(tmp_path / "x.json"), "--walkers", "3"]) == 2
+    assert "walkers" in capsys.readouterr().err
+    assert main(["calibrate", "--out", str(tmp_path / "x.toml")]) == 2
+    assert ".json" in capsys.readouterr().err
+    (tmp_path / "junk.json").write_text("{not json")
+    assert main(["validate", "--patients", "10", "--parameters",
+                 str(tmp_path / "junk.json")]) == 2
+    assert "junk.json" in capsys.readouterr().err
