@@ -102,11 +102,12 @@ def _parser() -> argparse.ArgumentParser:
     ps.add_argument("--resume", action="store_true",
                     help="continue an interrupted run in --out from its last finished draw")
     ps.add_argument("--jobs", type=int, default=None, help="threads (default: all cores)")
-    ps.add_argument("--biology", choices=("fixed", "prior"), default="fixed",
-                    help="'fixed' (default until a calibrated posterior ships): the base "
+    ps.add_argument("--biology", choices=("fixed", "prior", "posterior"), default="fixed",
+                    help="'fixed' (default; economic uncertainty only): the calibrated "
                          "parameters in every draw, simulated once and re-priced per draw; "
-                         "'prior': every calibratable parameter drawn from its prior range "
-                         "(uniform / log-uniform) and the cohort re-simulated each draw")
+                         "'posterior': biology from the calibration's posterior draws, the "
+                         "cohort re-simulated each draw; 'prior': every calibratable "
+                         "parameter drawn from its prior range (uniform / log-uniform)")
     ds = sub.add_parser(
         "dsa", help="one-way sensitivity analysis with a tornado figure",
         description="One-way deterministic sensitivity analysis (DESIGN.md §2.12): each "

@@ -233,9 +233,15 @@ def _save_state(folder: Path, state: dict[str, Any]) -> None:
     os.replace(tmp, folder / _STATE_FILE)
 
 
+#: Settings that may change on --resume: worker processes (results do not depend on them),
+#: and the chain length and draws kept (a longer chain continues the same one).
+_RESUMABLE_CHANGES = ("workers", "steps", "n_draws")
+
+
 def _identity(config: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The settings a result depends on (not the number of worker processes)."""
-    return None if config is None else {k: v for k, v in config.items() if k != "workers"}
+    """The settings a checkpoint must share with a resumed run."""
+    return None if config is None else {k: v for k, v in config.items()
+                                        if k not in _RESUMABLE_CHANGES}
 
 
 def _load_state(folder: Path, config: CalibrationConfig) -> dict[str, Any] | None:
@@ -371,9 +377,10 @@ def _effective_sample_size(chain: npt.NDArray[np.float64]) -> npt.NDArray[np.flo
 def _posterior(state: dict[str, Any], config: CalibrationConfig
                ) -> tuple[pd.DataFrame, npt.NDArray[np.float64], dict[str, Any]]:
     m = state["mcmc"]
-    chain = np.array(m["chain"])                 # (steps, walkers, d)
-    lp = np.array(m["log_prob_chain"])           # (steps, walkers)
-    vals = np.array(m["values_chain"])           # (steps, walkers, n_targets)
+    steps = config.steps
+    chain = np.array(m["chain"][:steps])         # (steps, walkers, d)
+    lp = np.array(m["log_prob_chain"][:steps])   # (steps, walkers)
+    vals = np.array(m["values_chain"][:steps])   # (steps, walkers, n_targets)
     burn = config.steps // 2
     kept, kept_lp, kept_vals = chain[burn:], lp[burn:], vals[burn:]
     flat = kept.reshape(-1, chain.shape[2])
@@ -443,8 +450,10 @@ def calibrate(out: str | Path, config: CalibrationConfig | None = None, *,
     config : CalibrationConfig, optional
         Budget and seeds (defaults sized for §7 P6).
     resume : bool
-        Continue from the checkpoint in the work folder (same settings required). Without
-        it, an existing checkpoint is discarded.
+        Continue from the checkpoint in the work folder (same settings required, except
+        ``workers``, and ``steps``/``n_draws``: a larger ``steps`` extends the same chain,
+        exactly as an uninterrupted run with that many steps). Without it, an existing
+        checkpoint is discarded.
     scenarios_dir : path, optional
         Where the trial scenarios are (see :func:`~oligosim.calibration.validate.
         find_trials_dir`).
@@ -478,6 +487,7 @@ def calibrate(out: str | Path, config: CalibrationConfig | None = None, *,
                                  file=str(folder / _STATE_FILE))
     state = state or {"config": asdict(config), "target_ids": ids, "started": time.time(),
                       "elapsed": 0.0}
+    state["config"] = asdict(config)
     t0 = time.perf_counter()
     elapsed0 = float(state.get("elapsed", 0.0))
     sdir = None if scenarios_dir is None else str(scenarios_dir)

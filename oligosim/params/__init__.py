@@ -9,7 +9,10 @@ from oligosim.params.parameters import (
     literature_parameters,
     load_parameter_file,
     posterior_draws,
+    shipped_calibration,
+    shipped_calibration_table,
 )
 
 __all__ = ["SPECS", "KernelParameters", "ParameterSet", "default_parameters",
-           "draw_parameters", "literature_parameters", "load_parameter_file", "posterior_draws"]
+           "draw_parameters", "literature_parameters", "load_parameter_file",
+           "posterior_draws", "shipped_calibration", "shipped_calibration_table"]

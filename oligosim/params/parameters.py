@@ -198,6 +198,35 @@ def _shipped_calibration() -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def shipped_calibration() -> dict[str, Any] | None:
+    """The record of the calibration shipped in the package (``calibrated.json``: method,
+    settings, free parameters with priors and reasons, ESS, identification, wall time), or
+    None if the package ships none."""
+    doc = _shipped_calibration()
+    return None if doc is None else json.loads(json.dumps(doc))
+
+
+def shipped_calibration_table(name: str) -> pd.DataFrame:
+    """A table of the shipped calibration: ``"report"`` (validation at the point),
+    ``"predictive"`` (posterior-predictive interval per target) or ``"cma_log"``.
+
+    Raises
+    ------
+    ParameterError
+        For another name, or if the package ships no calibration.
+    """
+    allowed = ("report", "predictive", "cma_log")
+    if name not in allowed:
+        raise ParameterError("unknown calibration table", field="name", value=name,
+                             allowed=", ".join(allowed))
+    path = resources.files("oligosim") / "data" / "calibration" / f"{name}.csv"
+    if not path.is_file():
+        raise ParameterError("this installation ships no calibration", file=str(path),
+                             allowed="run `oligosim calibrate` first")
+    with resources.as_file(path) as p:
+        return pd.read_csv(p)
+
+
 def default_parameters() -> ParameterSet:
     """The default parameter set: the calibrated point shipped in the package
     (``oligosim/data/calibration/calibrated.json``, written by ``oligosim calibrate``), or the

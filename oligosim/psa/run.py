@@ -5,7 +5,8 @@ Philox4x64-10 (:mod:`oligosim.engine.rng`), as pure functions of the counter:
 
 - draw ``k``'s economic parameters are inverse CDFs of uniforms keyed by
   ``(seed, PURPOSE_ECONOMICS)`` at counter ``(parameter index, k, 0, 0)``,
-- its biology (``biology="prior"``) likewise with ``PURPOSE_BIOLOGY``,
+- its biology (``biology="prior"``, or the row of the posterior draws with
+  ``biology="posterior"``) likewise with ``PURPOSE_BIOLOGY``,
 - the simulated patients from the engines' Philox streams keyed by ``seed``: every strategy
   *and every draw* sees the same patients (common random numbers), so strategy differences
   and differences between draws are not blurred by first-order (patient) noise.
@@ -59,7 +60,7 @@ from oligosim.scenario.economics import Economics
 __all__ = ["BIOLOGY_MODES", "DRAW_COLUMNS", "PSAResult", "calibratable_parameters",
            "draw_economics", "draw_parameters", "run_psa", "wtp_grid"]
 
-BIOLOGY_MODES = ("fixed", "prior")
+BIOLOGY_MODES = ("fixed", "prior", "posterior")
 #: Columns of psa_draws.csv, in order.
 DRAW_COLUMNS = ("draw", "strategy", "cost_usd", "qaly", "ly", "nmb")
 PARTIAL = "psa_draws.partial.csv"
@@ -140,8 +141,7 @@ def draw_parameters(seed: int, k: int, attempt: int = 0) -> dict[str, float]:
     (seed, BIOLOGY)), in the order of :data:`oligosim.params.parameters.SPECS`:
     uniform, or log-uniform when the Spec says ``log_prior``, on each prior range.
 
-    The calibration posterior (DESIGN.md §4: ≥ 200 shipped draws) replaces this when it
-    ships; until then the prior ranges are wide on purpose and the outcomes vary accordingly.
+    ``biology="posterior"`` uses the calibration's shipped draws instead (DESIGN.md §4).
     """
     priors = calibratable_parameters()
     uniforms = psa_uniforms(seed, k, PURPOSE_BIOLOGY, len(priors), attempt)
@@ -168,19 +168,44 @@ def _simulate(scenario: Scenario, parameters: ParameterSet, n: int, seed: int
     return accs
 
 
-def _simulate_prior(scenario: Scenario, base: ParameterSet, n: int, seed: int, k: int
-                    ) -> tuple[list[np.ndarray], int]:
-    """Simulate draw ``k`` with biology from the priors; a prior draw that overflows the
-    engine's fixed capacity (e.g. extreme seeding: more lesions than MAX_LESIONS) is
-    replaced by the next attempt, so the prior is truncated to what the engine can simulate.
-    Returns the accumulators and the attempt used (recorded in psa_parameters.csv)."""
+def posterior_index(seed: int, k: int, n_draws: int, attempt: int = 0) -> int:
+    """Row of the posterior draws used by PSA draw ``k``: resampled with replacement by a
+    uniform keyed by (seed, BIOLOGY) at counter (0, k, attempt) — a pure function of
+    (seed, k), so draws can be computed in any order and a resumed run is identical."""
+    u = psa_uniforms(seed, k, PURPOSE_BIOLOGY, 1, attempt)[0]
+    return min(int(u * n_draws), n_draws - 1)
+
+
+def biology_values(mode: str, seed: int, k: int, attempt: int,
+                   posterior: pd.DataFrame | None) -> dict[str, float]:
+    """The biological parameter values of PSA draw ``k`` (``mode`` "prior" or "posterior"),
+    with ``posterior_draw`` (the row used) for the posterior."""
+    if mode == "prior":
+        return draw_parameters(seed, k, attempt)
+    assert posterior is not None
+    j = posterior_index(seed, k, len(posterior), attempt)
+    row = posterior.iloc[j]
+    values = {c: float(row[c]) for c in posterior.columns if c in SPECS}
+    return {"posterior_draw": float(row["draw"]), **values}
+
+
+def _simulate_biology(scenario: Scenario, base: ParameterSet, n: int, seed: int, k: int,
+                      mode: str, posterior: pd.DataFrame | None
+                      ) -> tuple[list[np.ndarray], int]:
+    """Simulate draw ``k`` with biology from the priors or the posterior; a draw that
+    overflows the engine's fixed capacity (e.g. extreme seeding: more lesions than
+    MAX_LESIONS) is replaced by the next attempt, so the distribution is truncated to what
+    the engine can simulate. Returns the accumulators and the attempt used (recorded in
+    psa_parameters.csv)."""
     for attempt in range(MAX_BIOLOGY_ATTEMPTS):
-        ps = base.replace(name=f"prior-draw-{k}", **draw_parameters(seed, k, attempt))
+        values = biology_values(mode, seed, k, attempt, posterior)
+        values.pop("posterior_draw", None)
+        ps = base.replace(name=f"{mode}-draw-{k}", **values)
         try:
             return _simulate(scenario, ps, n, seed), attempt
         except CapacityError:
             continue
-    raise CapacityError(f"PSA draw {k}: {MAX_BIOLOGY_ATTEMPTS} prior draws in a row exceeded "
+    raise CapacityError(f"PSA draw {k}: {MAX_BIOLOGY_ATTEMPTS} {mode} draws in a row exceeded "
                         "the engine's capacity; narrow the priors or raise the capacity")
 
 
@@ -313,14 +338,16 @@ def run_psa(scenario: Scenario, draws: int, n_patients: int | None = None,
         ``out_dir`` is an error (so no finished draw is thrown away by accident).
     jobs : int, optional
         Numba threads (default: all cores); results do not depend on it.
-    biology : {"fixed", "prior"}
+    biology : {"fixed", "prior", "posterior"}
         ``"fixed"``: the base parameters in every draw; the cohort is simulated once and each
         draw only re-prices it (exactly what simulating every draw would give). ``"prior"``:
         each draw samples every calibratable parameter (those with a prior in
         :mod:`oligosim.params.defaults`) uniformly, or log-uniformly, on its prior range and
         simulates again (a draw the engine cannot hold — capacity overflow — is re-drawn;
-        ``psa_parameters.csv`` records the attempt used). The calibration posterior
-        replaces the prior when it ships.
+        ``psa_parameters.csv`` records the attempt used). ``"posterior"``: each draw takes
+        the free parameters of one of the calibration's posterior draws
+        (:func:`oligosim.posterior_draws`, resampled with replacement; column
+        ``posterior_draw``) on top of the calibrated point and simulates again.
     parameters : ParameterSet, optional
         Base parameters (default :func:`oligosim.default_parameters`); the scenario's
         ``[parameters]`` overrides still apply on top of every draw.
@@ -348,7 +375,12 @@ def run_psa(scenario: Scenario, draws: int, n_patients: int | None = None,
                                  value=draws)
     if biology not in BIOLOGY_MODES:
         raise OligosimInputError("unknown biology mode", field="biology", value=biology,
-                                 allowed="'fixed', 'prior'")
+                                 allowed="'fixed', 'prior', 'posterior'")
+    posterior = None
+    if biology == "posterior":
+        from oligosim.params import posterior_draws
+
+        posterior = posterior_draws()
     n, s = resolve_run_settings(scenario, n_patients, seed)
     if getattr(scenario, "capacity", None) is not None:
         raise OligosimInputError("PSA of a capacity-limited pathway (reference engine) is not "
@@ -410,7 +442,8 @@ def run_psa(scenario: Scenario, draws: int, n_patients: int | None = None,
                         fixed_accs = _simulate(scenario, base, n, s)
                     accs, attempt = fixed_accs, 0
                 else:
-                    accs, attempt = _simulate_prior(scenario, base, n, s, k)
+                    accs, attempt = _simulate_biology(scenario, base, n, s, k, biology,
+                                                      posterior)
                 t1 = time.perf_counter()
                 econ = econ0.with_values(draw_economics(econ0, s, k))
                 text = "".join(_row_text(k, name, _means(acc, econ, wtp), attempt)
@@ -446,9 +479,9 @@ def run_psa(scenario: Scenario, draws: int, n_patients: int | None = None,
     par_rows = []
     for k in range(draws):
         row: dict[str, float] = {"draw": k, **draw_economics(econ0, s, k)}
-        if biology == "prior":
+        if biology != "fixed":
             row["biology_attempt"] = attempts[k]
-            row.update(draw_parameters(s, k, attempts[k]))
+            row.update(biology_values(biology, s, k, attempts[k], posterior))
         par_rows.append(row)
     par = pd.DataFrame(par_rows)
 
@@ -457,10 +490,12 @@ def run_psa(scenario: Scenario, draws: int, n_patients: int | None = None,
         "scenario": scenario.name, "scenario_sha256": settings["scenario_sha256"],
         "seed": s, "draws": draws, "n_patients": n, "strategies": strategies,
         "biology": biology,
-        "biology_note": ("base parameters in every draw (simulated once, re-priced per draw)"
-                         if biology == "fixed" else
-                         "calibratable parameters sampled from their priors (uniform / "
-                         "log-uniform); the calibration posterior replaces this when it ships"),
+        "biology_note": {
+            "fixed": "base parameters in every draw (simulated once, re-priced per draw)",
+            "prior": "calibratable parameters sampled from their priors (uniform / "
+                     "log-uniform)",
+            "posterior": "the calibration's posterior draws shipped in the package, "
+                         "resampled with replacement (column posterior_draw)"}[biology],
         "parameter_set": base.name,
         "willingness_to_pay_per_qaly": wtp,
         "wtp_grid": {"from": float(grid[0]), "to": float(grid[-1]), "points": int(grid.size)},

@@ -594,16 +594,23 @@ ORGAN_FIELD_TEXT = {
 
 
 def parameters_markdown() -> str:
-    """The parameter tables of scenarios/README.md, from oligosim.params.SPECS."""
+    """The parameter tables of scenarios/README.md, from oligosim.params.SPECS and the
+    shipped calibration (the ``calibrated`` column: the value of
+    :func:`oligosim.default_parameters` where calibration set it)."""
     from oligosim.params.defaults import CLONE_SCALARS, DRUG_SCALARS, SCALARS
-    from oligosim.params.parameters import SPECS
+    from oligosim.params.parameters import SPECS, default_parameters, shipped_calibration
 
     def rng(lo: float, hi: float) -> str:
         return f"≥ {lo:g}" if hi == math.inf else f"{lo:g} to {hi:g}"
 
-    lines = ["| parameter | default | allowed | unit |", "| --- | --- | --- | --- |"]
+    calibrated = default_parameters()
+    doc = shipped_calibration()
+    free = set(doc["free_parameters"]) if doc else set()
+    lines = ["| parameter | literature default | calibrated | allowed | unit |",
+             "| --- | --- | --- | --- | --- |"]
     for name, spec in {**SCALARS, **CLONE_SCALARS, **DRUG_SCALARS}.items():
-        lines.append(f"| `{name}` | {spec.default:.4g} | {rng(spec.lo, spec.hi)} | "
+        cal = f"{calibrated[name]:.4g}" if name in free else "—"
+        lines.append(f"| `{name}` | {spec.default:.4g} | {cal} | {rng(spec.lo, spec.hi)} | "
                      f"{spec.unit} |")
     fields = [f for f in ORGAN_FIELDS if f != "modality"]
     lines += ["", "Organ parameters are named `<organ>_<field>` (for example "
@@ -616,4 +623,10 @@ def parameters_markdown() -> str:
     for organ in ORGANS:
         vals = [f"{SPECS[f'{organ}_{f}'].default:g}" for f in fields]
         lines.append(f"| `{organ}` | " + " | ".join(vals) + " |")
+    organ_free = sorted(n for n in free if n not in SCALARS and n not in CLONE_SCALARS
+                        and n not in DRUG_SCALARS)
+    if organ_free:
+        lines += ["", "Calibrated organ values (literature default → calibrated): "
+                  + "; ".join(f"`{n}` {SPECS[n].default:g} → {calibrated[n]:.4g}"
+                              for n in organ_free) + "."]
     return "\n".join(lines)

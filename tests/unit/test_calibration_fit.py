@@ -116,6 +116,12 @@ def test_interrupted_calibration_resumes_to_the_uninterrupted_result(tmp_path: P
     for name in a:
         pd.testing.assert_frame_equal(a[name], b[name])
 
+    # a longer chain on --resume continues the same chain: equal to a run that long
+    longer = CalibrationConfig(**{**TINY.__dict__, "steps": 6, "n_draws": 60})
+    extended = calibrate(out, longer, targets=SUBSET, resume=True)
+    fresh = calibrate(tmp_path / "c.json", longer, targets=SUBSET)
+    pd.testing.assert_frame_equal(extended.draws, fresh.draws)
+
     # the point estimate file loads as a parameter set with calibrated sources
     ps = load_parameter_file(tmp_path / "a.json")
     for p in FREE_PARAMETERS:

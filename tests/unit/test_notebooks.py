@@ -15,7 +15,8 @@ from types import ModuleType
 import pytest
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-NOTEBOOKS = ("01_quickstart.ipynb", "02_one_patient.ipynb", "04_cost_effectiveness.ipynb")
+NOTEBOOKS = ("01_quickstart.ipynb", "02_one_patient.ipynb", "03_calibration.ipynb",
+             "04_cost_effectiveness.ipynb")
 TIMEOUT_SECONDS = 600
 
 

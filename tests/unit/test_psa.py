@@ -142,6 +142,24 @@ def test_identical_strategies_give_zero_increments_in_every_draw(tmp_path):
     assert r.draws.loc[r.draws["strategy"] == "a", "qaly"].nunique() == 3
 
 
+def test_posterior_biology_resamples_the_shipped_draws(tmp_path):
+    """biology="posterior": each draw takes one shipped posterior row (recorded), identical
+    strategies still differ by exactly zero, and the draw's biology is that row's."""
+    post = oligosim.posterior_draws()
+    sc = scenario([{"name": "a", **CONS}, {"name": "b", **CONS}])
+    r = run_psa(sc, 4, N, SEED, tmp_path / "out", biology="posterior", jobs=2)
+    assert (r.ce_plane["inc_cost"] == 0.0).all()
+    assert (r.ce_plane["inc_qaly"] == 0.0).all()
+    par = r.parameters
+    assert par["posterior_draw"].between(0, len(post) - 1).all()
+    for _, row in par.iterrows():
+        src = post.loc[post["draw"] == row["posterior_draw"]].iloc[0]
+        for name in post.columns.drop(["draw", "log_likelihood"]):
+            assert row[name] == src[name], name
+    assert psa_run.posterior_index(SEED, 2, len(post)) == psa_run.posterior_index(
+        SEED, 2, len(post))
+
+
 def test_outputs_written_and_evpi_nonnegative(tmp_path, two):
     out = tmp_path / "psa"
     r = run_psa(two, 4, N, SEED, out, figures=write_psa_figures)
@@ -254,7 +272,7 @@ def test_results_do_not_depend_on_threads(tmp_path, two):
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"draws": 0}, "draws"), ({"biology": "posterior"}, "biology"),
+    ({"draws": 0}, "draws"), ({"biology": "bogus"}, "biology"),
     ({"n_patients": 0}, "n_patients"), ({"seed": -1}, "seed")])
 def test_bad_arguments(tmp_path, two, kwargs, match):
     args = {"draws": 2, "n_patients": N, "seed": SEED, "out_dir": tmp_path / "o", **kwargs}

@@ -3,11 +3,12 @@
 Quick tier (runs in CI): small cohorts (300 patients per strategy) — the report's structure,
 one row per target, a finite model value for every computable target, the JSON contract of
 ``oligosim validate --json``, bad input exit 2, the scenario folder found from the source
-checkout or given explicitly, and thread-count invariance. The model is not calibrated yet,
-so the quick tier does not assert ``within``.
+checkout or given explicitly, and thread-count invariance. ``within`` for the calibrated
+point is asserted in test_calibrated_fit.py.
 
 Slow tier (``-m slow``): the full-size report, asserting that every computable target lies
-inside its published 95% interval — expected to fail until calibration (issue 5).
+inside its published 95% interval — expected to fail for the targets the calibration cannot
+reconcile (issue 5's closing note).
 """
 
 from __future__ import annotations
@@ -191,7 +192,9 @@ def test_cli_bad_input_exits_2(args: list[str], capsys: pytest.CaptureFixture[st
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="model not calibrated yet (issue 5)")
+@pytest.mark.xfail(strict=False, reason="the calibrated model misses some targets by design "
+                   "of their weights (SINDAS vs FLAURA control OS, CURB's non-EGFR cohort) "
+                   "and some by structure (NROG 5-year tails): see issue 5's closing note")
 def test_full_validation_every_computable_target_within() -> None:
     """Full-size cohorts (each scenario's n_patients): every computable target within its
     published 95% interval (or ±1.96 sd where no CI is published)."""
