@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 __all__ = ["calibration_figure"]
 
@@ -70,6 +71,9 @@ def calibration_figure(predictive: pd.DataFrame, path: str | Path | None = None)
         ax.set_yticklabels([_label(r) for _, r in g.iterrows()], fontsize=6)
         if log:
             ax.set_xscale("log")
+            ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:g}"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
         else:
             ax.set_xlim(-0.02, 1.02)
         ax.set_title(title, fontsize=9, loc="left")
