@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Sequence
@@ -136,17 +137,23 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _progress_bar():  # pragma: no cover - terminal only
-    """A rich progress bar on a terminal; nothing in CI logs or pipes."""
+def _progress_bar(label: str = "simulating", unit: str = "patient histories"):
+    """``(context, update)``: a rich progress bar on a terminal; elsewhere (CI logs, pipes) a
+    no-op context and ``update=None``. ``update(done, total, *_)``."""
     if not sys.stderr.isatty():
-        return None, None
+        return contextlib.nullcontext(), None
+    return _rich_bar(label, unit)  # pragma: no cover - terminal only
+
+
+def _rich_bar(label: str, unit: str):  # pragma: no cover - terminal only
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    prog = Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:,}/"
-                    "{task.total:,} patient histories"), TimeRemainingColumn(), transient=True)
-    task = prog.add_task("run", total=1)
+    prog = Progress(TextColumn(label), BarColumn(),
+                    TextColumn("{task.completed:,}/{task.total:,} " + unit),
+                    TimeRemainingColumn(), transient=True)
+    task = prog.add_task(label, total=1)
 
-    def update(done: int, total: int) -> None:
+    def update(done: int, total: int, *_: object) -> None:
         prog.update(task, completed=done, total=total)
 
     return prog, update
@@ -188,15 +195,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     if args.patients is not None and args.patients < 1:
         raise OligosimInputError("--patients must be at least 1", value=args.patients)
-    prog, update = _progress_bar()
+    bar, update = _progress_bar()
     t0 = time.perf_counter()
-    if prog is not None:  # pragma: no cover - terminal only
-        with prog:
-            results = run_scenario(scenario, args.patients, args.seed, jobs=args.jobs,
-                                            n_traced=args.trace, progress=update)
-    else:
+    with bar:
         results = run_scenario(scenario, args.patients, args.seed, jobs=args.jobs,
-                                        n_traced=args.trace)
+                               n_traced=args.trace, progress=update)
     _ = results.summary
     results.timings["total_seconds"] = time.perf_counter() - t0
     out = Path(args.out) if args.out else Path("out") / scenario.name
@@ -230,21 +233,9 @@ def _cmd_psa(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("out") / f"{scenario.name}_psa"
     kwargs = dict(n_patients=args.patients, seed=args.seed, out_dir=out, resume=args.resume,
                   jobs=args.jobs, biology=args.biology, figures=write_psa_figures)
-    prog = None
-    if sys.stderr.isatty():  # pragma: no cover - terminal only
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-        prog = Progress(TextColumn("PSA"), BarColumn(), TextColumn("{task.completed:,}/"
-                        "{task.total:,} draws"), TimeRemainingColumn(), transient=True)
-        task = prog.add_task("psa", total=args.draws)
-
-        def update(done: int, total: int) -> None:
-            prog.update(task, completed=done, total=total)
-
-        with prog:
-            result = run_psa(scenario, args.draws, progress=update, **kwargs)
-    else:
-        result = run_psa(scenario, args.draws, **kwargs)
+    bar, update = _progress_bar("PSA", "draws")
+    with bar:
+        result = run_psa(scenario, args.draws, progress=update, **kwargs)
     _print_psa(result)
     meta = result.metadata
     print(f"{meta['draws']:,} draws × {meta['n_patients']:,} patients × "
@@ -305,12 +296,9 @@ def _cmd_dsa(args: argparse.Namespace) -> int:
     kwargs = dict(n_patients=args.patients, seed=args.seed, out_dir=out, jobs=args.jobs,
                   wtp=args.wtp, reference=args.reference, biology=args.biology,
                   figures=write_dsa_figures, source=args.scenario)
-    prog, update = _progress_bar()
-    if prog is not None:  # pragma: no cover - terminal only
-        with prog:
-            result = run_dsa(scenario, progress=update, **kwargs)
-    else:
-        result = run_dsa(scenario, **kwargs)
+    bar, update = _progress_bar()
+    with bar:
+        result = run_dsa(scenario, progress=update, **kwargs)
     cur = scenario.economics.currency
     t = Table(title=f"One-way sensitivity (5 widest per strategy): incremental NMB vs "
                     f"{result.reference}, {cur}/patient at WTP {result.wtp:,.0f} {cur}/QALY; "
@@ -439,25 +427,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         from oligosim.params import load_parameter_file
 
         parameters = load_parameter_file(args.parameters)
-    progress = None
-    prog = None
-    if sys.stderr.isatty():  # pragma: no cover - terminal only
-        from rich.progress import Progress
-
-        prog = Progress(transient=True)
-        task = prog.add_task("trial scenarios", total=None)
-
-        def progress(done: int, total: int, file: str) -> None:
-            prog.update(task, completed=done, total=total, description=f"done {file}")
-
-    if prog is not None:  # pragma: no cover - terminal only
-        with prog:
-            report = validate(args.patients, args.seed, args.jobs, parameters=parameters,
-                              scenarios_dir=args.scenarios_dir, targets=targets,
-                              progress=progress)
-    else:
+    bar, update = _progress_bar("validating", "trial scenarios")
+    with bar:
         report = validate(args.patients, args.seed, args.jobs, parameters=parameters,
-                          scenarios_dir=args.scenarios_dir, targets=targets)
+                          scenarios_dir=args.scenarios_dir, targets=targets,
+                          progress=update)
     if args.json:
         print(_validate_json(report))
     else:
