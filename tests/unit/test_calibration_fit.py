@@ -182,3 +182,37 @@ def test_cli_calibrate_writes_everything_and_validate_reads_it(tmp_path: Path,
     assert main(["validate", "--patients", "10", "--parameters",
                  str(tmp_path / "junk.json")]) == 2
     assert "junk.json" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(__import__("os").name != "posix", reason="SIGKILL")
+def test_calibrate_resumes_after_sigkill(tmp_path: Path) -> None:
+    """Kill `oligosim calibrate` with SIGKILL once a checkpoint exists; --resume finishes it
+    with the same posterior as an uninterrupted run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    subset = _subset_file(tmp_path)
+    args = ["--patients", "12", "--generations", "3", "--popsize", "4", "--walkers",
+            str(2 * len(FREE_PARAMETERS)), "--steps", "4", "--draws", "40", "--workers", "1",
+            "--targets", str(subset)]
+    out = tmp_path / "k.json"
+    cmd = [sys.executable, "-m", "oligosim.cli", "calibrate", "--out", str(out), *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = tmp_path / "k_calibration" / "checkpoint" / "state.pkl"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None and not state.exists():
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not out.exists()
+    done = subprocess.run([*cmd, "--resume"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    ref = tmp_path / "r.json"
+    assert main(["calibrate", "--out", str(ref), *args]) == 0
+    a, b = _outputs(ref), _outputs(out)
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name])
