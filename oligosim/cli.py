@@ -440,19 +440,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from dataclasses import fields, replace
+    from dataclasses import replace
     from pathlib import Path
 
     from oligosim.calibration.fit import CalibrationConfig, calibrate
     from oligosim.calibration.targets import load_targets
     from oligosim.report.calibration_figure import calibration_figure
 
-    names = {f.name for f in fields(CalibrationConfig)}
     given = {"n_patients": args.patients, "seed": args.seed, "generations": args.generations,
              "popsize": args.popsize, "walkers": args.walkers, "steps": args.steps,
              "n_draws": args.draws, "workers": args.workers}
-    config = replace(CalibrationConfig(), **{k: v for k, v in given.items()
-                                             if v is not None and k in names})
+    config = replace(CalibrationConfig(), **{k: v for k, v in given.items() if v is not None})
 
     def progress(stage: str, done: int, total: int, best: float) -> None:
         label = "CMA-ES generation" if stage == "cma" else "MCMC step"

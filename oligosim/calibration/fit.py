@@ -46,7 +46,7 @@ from oligosim.calibration.free import FREE_PARAMETERS, from_unit, to_unit
 from oligosim.calibration.objective import Objective, score
 from oligosim.calibration.targets import Target, load_targets
 from oligosim.engine.rng import normal_at, philox4x64_10
-from oligosim.errors import CapacityError, OligosimInputError
+from oligosim.errors import OligosimInputError
 from oligosim.params import ParameterSet
 
 __all__ = ["PURPOSE_CMA", "CalibrationConfig", "CalibrationResult", "calibrate"]
@@ -163,17 +163,9 @@ def _init_worker(n_patients: int, seed: int, scenarios_dir: str | None, jobs: in
 
 
 def _evaluate(u: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
-    """(weighted log-likelihood, model value per target) at ``u``."""
+    """:meth:`Objective.evaluate` of this process's objective."""
     assert _WORKER is not None
-    u = np.asarray(u, dtype=np.float64)
-    n = len(_WORKER.targets)
-    if np.any(u < 0.0) or np.any(u > 1.0):
-        return -math.inf, np.full(n, np.nan)
-    try:
-        report = _WORKER.report(u)
-    except CapacityError:
-        return -math.inf, np.full(n, np.nan)
-    return score(report), report["model"].to_numpy(dtype=np.float64)
+    return _WORKER.evaluate(u)
 
 
 class _Evaluator:
@@ -191,7 +183,6 @@ class _Evaluator:
         else:
             _init_worker(*args)
         self.n_evaluations = 0
-        self.cache: dict[bytes, tuple[float, npt.NDArray[np.float64]]] = {}
 
     def __call__(self, points: Sequence[npt.NDArray[np.float64]]
                  ) -> list[tuple[float, npt.NDArray[np.float64]]]:
@@ -201,8 +192,6 @@ class _Evaluator:
         else:
             out = [_evaluate(p) for p in points]
         self.n_evaluations += len(points)
-        for p, r in zip(points, out, strict=True):
-            self.cache[p.tobytes()] = r
         return out
 
     def close(self) -> None:
@@ -216,9 +205,14 @@ class _EmceePool:
 
     def __init__(self, evaluate: _Evaluator) -> None:
         self.evaluate = evaluate
+        #: model values of this step's proposals, by the proposal's bytes
+        self.proposed: dict[bytes, npt.NDArray[np.float64]] = {}
 
     def map(self, _fn: Callable[..., Any], points: Any) -> list[float]:
-        return [ll for ll, _ in self.evaluate(list(points))]
+        points = [np.asarray(p, dtype=np.float64) for p in points]
+        out = self.evaluate(points)
+        self.proposed.update((p.tobytes(), v) for p, (_, v) in zip(points, out, strict=True))
+        return [ll for ll, _ in out]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,13 +340,13 @@ def _run_mcmc(state: dict[str, Any], config: CalibrationConfig, evaluate: _Evalu
         moved = np.any(new.coords != m["coords"], axis=1)
         values = m["values"].copy()
         for w in np.flatnonzero(moved):
-            values[w] = evaluate.cache[np.asarray(new.coords[w], dtype=np.float64).tobytes()][1]
+            values[w] = pool.proposed[np.asarray(new.coords[w], dtype=np.float64).tobytes()]
         m.update(coords=np.array(new.coords), log_prob=np.array(new.log_prob), values=values,
                  random_state=sampler.random_state)
         m["chain"].append(m["coords"].copy())
         m["log_prob_chain"].append(m["log_prob"].copy())
         m["values_chain"].append(values)
-        evaluate.cache.clear()
+        pool.proposed.clear()
         _save_state(folder, state)
         if progress is not None:
             progress("mcmc", len(m["chain"]), config.steps, float(np.max(m["log_prob"])))

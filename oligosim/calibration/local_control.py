@@ -102,7 +102,8 @@ def local_control(params: ParameterSet, organ: str, dose_gy: float, fractions: f
 
 def local_control_value(target: Target, params: ParameterSet) -> float:
     """The model value of a ``local_control_at_months`` / ``local_failure_at_months`` target."""
-    organ = _SITE_ORGAN.get(target.site or "lung", target.site or "lung_met")
+    site = target.site or "lung"
+    organ = _SITE_ORGAN.get(site, site)
     dose, fx = _course(target, params, organ)
     band = _DIAMETERS_MM[dose if organ == "brain" and dose in _DIAMETERS_MM else None]
     months = target.at_months if target.at_months is not None else _DEFAULT_MONTHS

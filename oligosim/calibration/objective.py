@@ -85,12 +85,18 @@ class Objective:
         return evaluate_targets(self.targets, self._scenarios, self.parameters(u),
                                 self.n_patients, self.seed, self.jobs, fast=fast)
 
-    def __call__(self, u: npt.ArrayLike) -> float:
-        """Weighted log-likelihood at ``u`` (-inf outside the unit cube: zero prior)."""
+    def evaluate(self, u: npt.ArrayLike) -> tuple[float, npt.NDArray[np.float64]]:
+        """(weighted log-likelihood, model value per target) at ``u``; ``-inf`` and NaNs
+        outside the unit cube (zero prior) or where the engine's capacity overflows."""
         u = np.asarray(u, dtype=np.float64)
         if np.any(u < 0.0) or np.any(u > 1.0) or not np.all(np.isfinite(u)):
-            return -math.inf
+            return -math.inf, np.full(len(self.targets), np.nan)
         try:
-            return score(self.report(u))
+            report = self.report(u)
         except CapacityError:  # a parameter region that overflows the lesion slots
-            return -math.inf
+            return -math.inf, np.full(len(self.targets), np.nan)
+        return score(report), report["model"].to_numpy(dtype=np.float64)
+
+    def __call__(self, u: npt.ArrayLike) -> float:
+        """Weighted log-likelihood at ``u`` (see :meth:`evaluate`)."""
+        return self.evaluate(u)[0]

@@ -184,6 +184,16 @@ class ParameterSet(Mapping[str, float]):
         return dict(self._values)
 
 
+def _calibration_csv(name: str) -> pd.DataFrame:
+    """A CSV of the shipped calibration (``oligosim/data/calibration/<name>``)."""
+    path = resources.files("oligosim") / "data" / "calibration" / name
+    if not path.is_file():
+        raise ParameterError("this installation ships no calibration", file=str(path),
+                             allowed="run `oligosim calibrate` first")
+    with resources.as_file(path) as p:
+        return pd.read_csv(p)
+
+
 def literature_parameters() -> ParameterSet:
     """Every parameter at its literature default or named assumption (params/defaults.py),
     before calibration: the starting point and prior centre of ``oligosim calibrate``."""
@@ -219,12 +229,7 @@ def shipped_calibration_table(name: str) -> pd.DataFrame:
     if name not in allowed:
         raise ParameterError("unknown calibration table", field="name", value=name,
                              allowed=", ".join(allowed))
-    path = resources.files("oligosim") / "data" / "calibration" / f"{name}.csv"
-    if not path.is_file():
-        raise ParameterError("this installation ships no calibration", file=str(path),
-                             allowed="run `oligosim calibrate` first")
-    with resources.as_file(path) as p:
-        return pd.read_csv(p)
+    return _calibration_csv(f"{name}.csv")
 
 
 def default_parameters() -> ParameterSet:
@@ -283,12 +288,7 @@ def posterior_draws() -> pd.DataFrame:
     ParameterError
         If the package ships no posterior (run ``oligosim calibrate`` and install it).
     """
-    path = resources.files("oligosim") / "data" / "calibration" / POSTERIOR_FILE
-    if not path.is_file():
-        raise ParameterError("this installation ships no calibration posterior",
-                             file=str(path), allowed="run `oligosim calibrate` first")
-    with resources.as_file(path) as p:
-        return pd.read_csv(p)
+    return _calibration_csv(POSTERIOR_FILE)
 
 
 def draw_parameters(row: Mapping[str, float], base: ParameterSet | None = None,
