@@ -45,6 +45,7 @@ import pandas as pd
 from oligosim.calibration.free import FREE_PARAMETERS, from_unit, to_unit
 from oligosim.calibration.objective import Objective, score
 from oligosim.calibration.targets import Target, load_targets
+from oligosim.calibration.validate import load_trial_scenarios
 from oligosim.engine.rng import normal_at, philox4x64_10
 from oligosim.errors import OligosimInputError
 from oligosim.params import ParameterSet
@@ -473,6 +474,7 @@ def calibrate(out: str | Path, config: CalibrationConfig | None = None, *,
     if not resume and folder.exists():
         shutil.rmtree(folder)
     targets = list(load_targets() if targets is None else targets)
+    load_trial_scenarios(targets, scenarios_dir)  # bad input fails here, not in a worker
     ids = [t.id for t in targets]
     state = _load_state(folder, config) if resume else None
     if state is not None and state.get("target_ids") != ids:

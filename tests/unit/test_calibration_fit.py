@@ -178,6 +178,9 @@ def test_cli_calibrate_writes_everything_and_validate_reads_it(tmp_path: Path,
     assert "walkers" in capsys.readouterr().err
     assert main(["calibrate", "--out", str(tmp_path / "x.toml")]) == 2
     assert ".json" in capsys.readouterr().err
+    assert main(["calibrate", "--out", str(tmp_path / "x.json"), "--scenarios-dir",
+                 str(tmp_path / "nope")]) == 2
+    assert "nope" in capsys.readouterr().err
     (tmp_path / "junk.json").write_text("{not json")
     assert main(["validate", "--patients", "10", "--parameters",
                  str(tmp_path / "junk.json")]) == 2
