@@ -164,6 +164,7 @@ SCALAR_PARAMS = (
     "birth_rate_per_month",
     "growth_untreated_per_month",
     "growth_transformed_multiplier",
+    "growth_patient_sdlog",
     "seeding_rate_per_cell_month",
     "occult_mu0",
     "occult_mu1",
@@ -199,8 +200,8 @@ SCALAR_PARAMS = (
 )
 P = {name: i for i, name in enumerate(SCALAR_PARAMS)}
 N_SCALAR_PARAMS = len(SCALAR_PARAMS)
-(P_BIRTH, P_G0, P_G_TRANSFORMED, P_NU, P_MU0, P_MU1, P_OCC_MIN, P_KAPPA, P_RHO, P_MEAS_SD,
- P_CLONOGEN, P_ALPHA_MEAN, P_ALPHA_SD, P_AB, P_SURG_R0, P_SURG_RESID, P_T790M_SENS,
+(P_BIRTH, P_G0, P_G_TRANSFORMED, P_G_SDLOG, P_NU, P_MU0, P_MU1, P_OCC_MIN, P_KAPPA, P_RHO,
+ P_MEAS_SD, P_CLONOGEN, P_ALPHA_MEAN, P_ALPHA_SD, P_AB, P_SURG_R0, P_SURG_RESID, P_T790M_SENS,
  P_SECOND_LINE, P_LATER_LINE, P_PLATINUM_MONTHS, P_LAT_DELAY, P_PACKET, P_PRIM_MED,
  P_PRIM_SD, P_MET_MED, P_MET_SD, P_NODE_MED, P_NODE_P, P_AGE_MEAN, P_AGE_SD, P_FEMALE,
  P_GOMP_A_M, P_GOMP_B_M, P_GOMP_A_F, P_GOMP_B_F) = range(N_SCALAR_PARAMS)

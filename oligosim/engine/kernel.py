@@ -76,6 +76,7 @@ from oligosim.engine._jit import (
     P_CLONOGEN,
     P_FEMALE,
     P_G0,
+    P_G_SDLOG,
     P_GOMP_A_F,
     P_GOMP_A_M,
     P_GOMP_B_F,
@@ -136,6 +137,7 @@ from oligosim.engine._jit import (
     PURPOSE_TOX,
     RESP_NE,
     RESP_PD,
+    RESP_PR,
     THORACIC_NODE,
     UPFRONT_ALL,
     UPFRONT_ALL_AND_PRIMARY,
@@ -194,8 +196,10 @@ from oligosim.engine.layout import (
     O_BOR,
     O_CAUSE,
     O_CNS,
+    O_CNS_BASE,
     O_ERROR,
     O_FEMALE,
+    O_GROWTH,
     O_MAXL,
     O_NABL,
     O_NLAT,
@@ -216,6 +220,7 @@ from oligosim.engine.layout import (
     O_PFS_EV,
     O_RESID_ONLY,
     O_RESIST,
+    O_RESP_T,
     O_SECOND,
     O_SUBTYPE,
     O_TTD,
@@ -415,7 +420,6 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
     n_scan_tr = 0
     rho = sc[P_RHO]
     b = sc[P_BIRTH]
-    g0 = sc[P_G0]
 
     # ---------------- baseline (DESIGN §2.1) ----------------
     rb = ROW_BASELINE
@@ -453,6 +457,15 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
         lesion[nles, LF_ALIVE] = 1.0
         clone[nles, CLONE_S, C_N] = cells_from_diameter(d, rho)
         nles += 1
+    # between-patient spread of tumour growth (DESIGN §2.4 g0 per patient): every untreated
+    # rate of this patient is g0·exp(s·Z), Z ~ N(0, 1), median g0 (s = 0: one g0 for all).
+    # The draw is always made, so s never shifts the other baseline draws.
+    z_growth = rng.normal(table, rb, seed, pid)
+    g0 = sc[P_G0] * math.exp(sc[P_G_SDLOG] * z_growth)
+    if sc[P_G_SDLOG] != 0.0:
+        sc = sc.copy()  # this patient's scalars; the caller's array is shared
+        sc[P_G0] = g0
+    out[O_GROWTH] = g0
     # occult micrometastases: Poisson(μ0 + μ1·n_visible_mets), log-uniform sizes
     ro = ROW_OCCULT
     n_occ = int(rng.poisson(table, ro, seed, pid, sc[P_MU0] + sc[P_MU1] * n_mets))
@@ -536,6 +549,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
             seen[int(lesion[l, LF_ORGAN])] = 1
     out[O_NVIS] = n_vis
     out[O_NORG] = seen.sum()
+    out[O_CNS_BASE] = 1.0 if seen[BRAIN] > 0 else 0.0
     base_sod = select_targets(lesion, nles, meas, org)
     sod_nadir = base_sod
     if traced:
@@ -726,6 +740,8 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
         if line == LINE_FIRST:
             if not first_pd and resp < best:
                 best = resp
+            if not first_pd and resp <= RESP_PR and np.isnan(out[O_RESP_T]):
+                out[O_RESP_T] = t  # first scan read as CR or PR (unconfirmed)
             if scan_no == outcome_cons_scan and not first_pd and resp != RESP_PD:
                 out[O_NVIS_CONS] = n_vis_now
                 for l in range(nles):

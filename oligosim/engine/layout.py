@@ -38,16 +38,19 @@ N_STREAM_ROWS = N_FIXED_ROWS + MAX_LESIONS * N_ROWS_PER_LESION
 # --- patient outputs: out[i, O_*] (float64; codes decoded by the Python layer) ------------
 OUTPUT_COLUMNS = (
     "pfs_months", "pfs_event", "os_months", "os_event", "ttd_months", "ttd_event",
-    "pfs2_months", "pfs2_event", "death_cause", "best_response", "n_visible_baseline",
-    "n_organs_baseline", "n_visible_at_consolidation", "first_pd_pattern",
+    "pfs2_months", "pfs2_event", "death_cause", "best_response", "response_months",
+    "n_visible_baseline", "n_organs_baseline", "cns_at_baseline", "n_visible_at_consolidation",
+    "first_pd_pattern",
     "first_pd_residual_only", "n_progressing_at_first_pd", "oligo_pd_at_first_pd",
     "cns_progression", "resistance_at_first_pd", "n_lat_courses", "n_lesions_ablated",
     "n_local_failures", "n_grade3_toxicity", "age_years", "female", "subtype",
-    "n_occult_baseline", "second_line", "max_lesions_used", "error",
+    "n_occult_baseline", "growth_per_month", "second_line", "max_lesions_used", "error",
 )
-(O_PFS, O_PFS_EV, O_OS, O_OS_EV, O_TTD, O_TTD_EV, O_PFS2, O_PFS2_EV, O_CAUSE, O_BOR, O_NVIS,
- O_NORG, O_NVIS_CONS, O_PATTERN, O_RESID_ONLY, O_NPROG, O_OLIGO_PD, O_CNS, O_RESIST, O_NLAT,
- O_NABL, O_NLF, O_NTOX, O_AGE, O_FEMALE, O_SUBTYPE, O_NOCC, O_SECOND, O_MAXL, O_ERROR) = \
+(O_PFS, O_PFS_EV, O_OS, O_OS_EV, O_TTD, O_TTD_EV, O_PFS2, O_PFS2_EV, O_CAUSE, O_BOR, O_RESP_T,
+ O_NVIS, O_NORG, O_CNS_BASE, O_NVIS_CONS, O_PATTERN, O_RESID_ONLY, O_NPROG, O_OLIGO_PD, O_CNS,
+ O_RESIST, O_NLAT,
+ O_NABL, O_NLF, O_NTOX, O_AGE, O_FEMALE, O_SUBTYPE, O_NOCC, O_GROWTH, O_SECOND, O_MAXL,
+ O_ERROR) = \
     range(len(OUTPUT_COLUMNS))
 N_OUT = len(OUTPUT_COLUMNS)
 

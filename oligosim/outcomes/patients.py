@@ -1,4 +1,13 @@
-"""Decode the kernels' per-patient output arrays into the §2.11 patients table."""
+"""Decode the kernels' per-patient output arrays into the §2.11 patients table.
+
+Besides the §2.11 columns the table carries what calibration and subgroup analyses need:
+``age_years``, ``female``, ``subtype``, ``n_occult_baseline`` (occult micrometastases drawn at
+diagnosis), ``growth_per_month`` (the patient's untreated growth rate: g0·exp(s·Z) with
+s = ``growth_patient_sdlog``), ``cns_at_baseline`` (a brain metastasis visible on the
+baseline scan: the FLAURA CNS subgroup), ``response_months`` (first first-line scan read as
+CR or PR, unconfirmed; NaN without a response: duration of response), ``second_line`` and
+``max_lesions_used``.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +23,8 @@ _CODES = {
     "first_pd_pattern": J.PD_PATTERNS,
     "subtype": J.SUBTYPES,
 }
-_BOOL = ("first_pd_residual_only", "oligo_pd_at_first_pd", "cns_progression", "female")
+_BOOL = ("first_pd_residual_only", "oligo_pd_at_first_pd", "cns_progression", "female",
+         "cns_at_baseline")
 _INT = ("pfs_event", "os_event", "ttd_event", "pfs2_event", "n_visible_baseline",
         "n_organs_baseline", "n_progressing_at_first_pd", "n_lat_courses", "n_lesions_ablated",
         "n_local_failures", "n_grade3_toxicity", "n_occult_baseline", "max_lesions_used")

@@ -46,6 +46,14 @@ SCALARS: dict[str, Spec] = {
                                           "ASSUMPTION: small-cell transformation grows about "
                                           "twice as fast as adenocarcinoma (DESIGN.md §2.3 "
                                           "'faster growth'); calibrated", prior=(1.0, 4.0)),
+    "growth_patient_sdlog": Spec(0.0, 0.0, 1.5, "-",
+                                 "ASSUMPTION: sd of log untreated growth rate between patients "
+                                 "(0 = every patient grows at g0, the model as first "
+                                 "specified). Doubling times of resected NSCLC span more than "
+                                 "an order of magnitude (Mackintosh, Respirology 2014;19:755 "
+                                 "[NV, not in TARGETS.md]); calibrated to the OS and PFS tails "
+                                 "(NROG-CN-002 60-month, FLAURA 18-month)",
+                                 prior=(0.0, 1.0)),
     "seeding_rate_per_cell_month": Spec(2e-11, 0.0, 1e-6, "1/(cell·month)",
                                         "ASSUMPTION: chosen so a 1e10-cell tumour seeds about "
                                         "0.2 new lesions per month before establishment; "

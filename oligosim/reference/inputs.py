@@ -24,6 +24,7 @@ class Parameters:
     birth_rate_per_month: float
     growth_untreated_per_month: float
     growth_transformed_multiplier: float
+    growth_patient_sdlog: float
     seeding_rate_per_cell_month: float
     occult_mu0: float
     occult_mu1: float
@@ -153,7 +154,8 @@ class ModelInputs:
     discount_rates: tuple[float, float]
     """Continuous monthly discount rates of costs and of effects (DESIGN §2.12)."""
     regimes: dict = field(default_factory=dict, compare=False)
-    """Cache of tabulated regimes by (drug, subtype), filled by ``tumour.regime``."""
+    """Cache of tabulated regimes by (drug, subtype) at the median growth rate, filled by
+    ``tumour.regime``."""
 
 
 def _floats(a: np.ndarray) -> list:

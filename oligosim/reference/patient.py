@@ -62,6 +62,7 @@ from oligosim.engine._jit import (
     PAT_NONE,
     RESP_NE,
     RESP_PD,
+    RESP_PR,
     THORACIC_NODE,
     UPFRONT_ALL,
     UPFRONT_ALL_AND_PRIMARY,
@@ -76,6 +77,7 @@ from oligosim.reference.population import (
     draw_metastasis_organs,
     occult_count,
     occult_lesion,
+    patient_growth_rate,
     seed_preexisting_resistance,
     visible_lesions,
 )
@@ -204,6 +206,7 @@ class Patient:
         self.t = 0.0
         self.lesions: list[Lesion] = []
         self.subtype = 0
+        self.growth = self.params.growth_untreated_per_month  # this patient's g0
         self.background_death_at = INF
         # imaging
         self.scan_number = 0
@@ -255,6 +258,8 @@ class Patient:
             chart.error = L.ERR_LESION_CAPACITY
             return False
         lesions = visible_lesions(inputs, streams, who.node_involved, met_organs)
+        self.growth = patient_growth_rate(inputs, streams)
+        chart.growth_per_month = self.growth
         n_occult = occult_count(inputs, streams, len(met_organs))
         chart.n_occult_baseline = n_occult
         if len(lesions) + n_occult > MAX_LESIONS:
@@ -263,7 +268,7 @@ class Patient:
         for _ in range(n_occult):
             lesions.append(occult_lesion(inputs, streams, len(lesions)))
         for lesion in lesions:
-            seed_preexisting_resistance(lesion, inputs, streams)
+            seed_preexisting_resistance(lesion, inputs, streams, self.growth)
             if self.trace is not None:
                 self.trace.organs[lesion.slot] = lesion.organ.index
         self.lesions = lesions
@@ -287,6 +292,7 @@ class Patient:
                 organs_seen[lesion.organ.index] = True
         self.chart.n_visible_baseline = n_visible
         self.chart.n_organs_baseline = sum(organs_seen)
+        self.chart.cns_at_baseline = 1.0 if organs_seen[BRAIN] else 0.0
         self.baseline_sod = imaging.select_targets(self.lesions)
         self.sod_nadir = self.baseline_sod
         self._trace_scan()
@@ -335,7 +341,7 @@ class Patient:
 
     def start_first_line(self) -> None:
         """First-line TKI: every clone's clock starts (one unit-exponential draw each)."""
-        self.regime = regime(self.inputs, self.drug, self.subtype)
+        self.regime = regime(self.inputs, self.drug, self.subtype, self.growth)
         for lesion in self.lesions:
             for clone in lesion.clones:
                 if clone.cells > 0.0:
@@ -513,7 +519,7 @@ class Patient:
     def change_drug(self, drug: int) -> None:
         """Put every living lesion on ``drug`` from now on."""
         self.drug = drug
-        self.regime = regime(self.inputs, drug, self.subtype)
+        self.regime = regime(self.inputs, drug, self.subtype, self.growth)
         for lesion in self.lesions:
             if lesion.alive:
                 lesion.restart_clocks(self.t, self.regime, self.inputs)
@@ -580,6 +586,9 @@ class Patient:
         policy = self.policy
         if not self.first_pd_seen and read.response < self.best_response:
             self.best_response = read.response
+        if (not self.first_pd_seen and read.response <= RESP_PR
+                and math.isnan(self.chart.response_months)):
+            self.chart.response_months = self.t  # first scan read as CR or PR (unconfirmed)
         if (self.scan_number == self.outcome_scan and not self.first_pd_seen
                 and read.response != RESP_PD):
             self.chart.n_visible_at_consolidation = len(visible_now)

@@ -95,6 +95,18 @@ def visible_lesions(inputs: ModelInputs, streams: PatientStreams, node: bool,
     return lesions
 
 
+def patient_growth_rate(inputs: ModelInputs, streams: PatientStreams) -> float:
+    """This patient's untreated growth rate g0·exp(s·Z), Z ~ N(0, 1) (median g0).
+
+    ASSUMPTION (as in the fast engine): tumour growth varies between patients log-normally;
+    s = ``growth_patient_sdlog`` (0: one rate for everyone). Z is drawn whatever s is, so
+    s never shifts the other baseline draws.
+    """
+    p = inputs.params
+    z = streams.baseline.normal()
+    return p.growth_untreated_per_month * math.exp(p.growth_patient_sdlog * z)
+
+
 def occult_count(inputs: ModelInputs, streams: PatientStreams, n_mets: int) -> int:
     """Number of occult micrometastases: Poisson(μ0 + μ1 · visible metastases)."""
     p = inputs.params
@@ -113,7 +125,7 @@ def occult_lesion(inputs: ModelInputs, streams: PatientStreams, slot: int) -> Le
 
 
 def seed_preexisting_resistance(lesion: Lesion, inputs: ModelInputs,
-                                streams: PatientStreams) -> None:
+                                streams: PatientStreams, growth: float) -> None:
     """Resistant clones present at diagnosis (Luria–Delbrück), carved out of the lesion.
 
     ASSUMPTION (as in the fast engine): before diagnosis every lineage grew with its lesion
@@ -126,7 +138,7 @@ def seed_preexisting_resistance(lesion: Lesion, inputs: ModelInputs,
     resistant = 0.0
     for k in range(1, N_CLONES):
         if d.mutation_rate[k] > 0.0:
-            pe = establishment_probability(p.growth_untreated_per_month * d.growth_multiplier[k],
+            pe = establishment_probability(growth * d.growth_multiplier[k],
                                            p.birth_rate_per_month)
             x = preexisting_resistant_cells(streams.preexisting(lesion.slot), total,
                                             d.mutation_rate[k], 1.0, pe)

@@ -43,8 +43,10 @@ class Chart:
     pfs2_event: float = NAN
     death_cause: float = NAN
     best_response: float = NAN
+    response_months: float = NAN
     n_visible_baseline: float = NAN
     n_organs_baseline: float = NAN
+    cns_at_baseline: float = NAN
     n_visible_at_consolidation: float = NAN
     first_pd_pattern: float = NAN
     first_pd_residual_only: float = NAN
@@ -60,6 +62,7 @@ class Chart:
     female: float = NAN
     subtype: float = NAN
     n_occult_baseline: float = NAN
+    growth_per_month: float = NAN
     second_line: float = NAN
     max_lesions_used: float = NAN
     error: float = float(L.ERR_NONE)

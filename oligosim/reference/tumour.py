@@ -105,7 +105,7 @@ class Regime:
 
     __slots__ = ("acquisition_per_cell", "drug", "p_est", "rate", "seeding_weight")
 
-    def __init__(self, inputs: ModelInputs, drug: int, subtype: int) -> None:
+    def __init__(self, inputs: ModelInputs, drug: int, subtype: int, growth: float) -> None:
         p, d, organs = inputs.params, inputs.drugs, inputs.organs
         b = p.birth_rate_per_month
         self.drug = drug
@@ -113,7 +113,7 @@ class Regime:
         self.p_est = [[0.0] * N_CLONES for _ in range(N_ORGANS)]
         for o in range(N_ORGANS):
             for k in range(N_CLONES):
-                r = clone_rate(inputs, k, o, drug, subtype)
+                r = clone_rate(inputs, k, o, drug, subtype, growth)
                 self.rate[o][k] = r
                 self.p_est[o][k] = establishment_probability(r, b)
         self.acquisition_per_cell = [0.0] * N_ORGANS
@@ -133,22 +133,28 @@ class Regime:
             self.seeding_weight[k] = tot
 
 
-def regime(inputs: ModelInputs, drug: int, subtype: int) -> Regime:
-    """The regime of ``drug`` for a patient of ``subtype`` (tabulated once per strategy)."""
+def regime(inputs: ModelInputs, drug: int, subtype: int, growth: float) -> Regime:
+    """The regime of ``drug`` for a patient of ``subtype`` whose untreated growth rate is
+    ``growth``. Tabulated once per strategy when every patient has the same growth rate;
+    with a between-patient spread each patient's rate is its own, so nothing is cached."""
+    if growth != inputs.params.growth_untreated_per_month:
+        return Regime(inputs, drug, subtype, growth)
     key = (drug, subtype)
     found = inputs.regimes.get(key)
     if found is None:
-        found = inputs.regimes[key] = Regime(inputs, drug, subtype)
+        found = inputs.regimes[key] = Regime(inputs, drug, subtype, growth)
     return found
 
 
-def clone_rate(inputs: ModelInputs, clone: int, organ: int, drug: int, subtype: int) -> float:
-    """Net growth rate (per month) of a clone in an organ under a drug (DESIGN §2.4).
+def clone_rate(inputs: ModelInputs, clone: int, organ: int, drug: int, subtype: int,
+               growth: float) -> float:
+    """Net growth rate (per month) of a clone in an organ under a drug (DESIGN §2.4), for a
+    patient whose untreated growth rate is ``growth``.
 
     A fractional sensitivity mixes the sensitive and resistant rates linearly.
     """
     d = inputs.drugs
-    g = inputs.params.growth_untreated_per_month * d.growth_multiplier[clone]
+    g = growth * d.growth_multiplier[clone]
     if drug == DRUG_NONE:
         return g
     s = d.sensitivity[drug][clone]

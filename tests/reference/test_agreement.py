@@ -133,6 +133,16 @@ def test_acquisition_packet_above_int64_range(main_compiled: CompiledScenario) -
     inputs = model_inputs(main_compiled, 0)
     ref = Lesion(0, inputs.organs[J.LUNG_PRIMARY])
     ref.clones[J.CLONE_S].cells = 1e30
-    ref.set_regime(ref.clones[J.CLONE_S], regime(inputs, J.DRUG_NONE, 0), inputs)
+    g0 = inputs.params.growth_untreated_per_month
+    ref.set_regime(ref.clones[J.CLONE_S], regime(inputs, J.DRUG_NONE, 0, g0), inputs)
     assert ref.packet > 2.0**63
     assert lesion[0, L.LF_PACKET] == ref.packet
+
+
+@pytest.mark.parametrize("strategy", ["tki_alone", "oligo_pd_lat"])
+def test_between_patient_growth_spread(six_strategies: list[dict], strategy: str) -> None:
+    """Each patient's own growth rate (growth_patient_sdlog > 0): the reference engine
+    tabulates per-patient regimes, the fast engine per-patient scalars."""
+    cs = compile_scenario(make_scenario(six_strategies, n_patients=300, seed=13,
+                                        parameters={"growth_patient_sdlog": 0.8}))
+    _assert_agree(cs, strategy, 300, 13)
