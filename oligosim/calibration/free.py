@@ -68,8 +68,14 @@ FREE_PARAMETERS: tuple[FreeParameter, ...] = (
        "spec's 1e-9: above it late-stage patients overflow the engine's 256 lesion slots",
        hi=1e-10),
     _p("occult_mu0", "occult micrometastases are unobservable; the LAT benefit (PFS and OS "
-       "HRs of SINDAS, NROG-CN-002, ATOM) is what identifies them"),
-    _p("occult_mu1", "as occult_mu0: the rise of occult burden with visible metastases"),
+       "HRs of SINDAS, NROG-CN-002, ATOM) is what identifies them. ASSUMPTION: prior up to "
+       "15, not the spec's 5: with at most 5 the first calibration overstated every LAT "
+       "benefit (SINDAS RT PFS 42.8 vs 20.2 months)", hi=15.0),
+    _p("occult_mu1", "as occult_mu0: the rise of occult burden with visible metastases "
+       "(ASSUMPTION: prior up to 8, not 3, for the same reason)", hi=8.0),
+    _p("growth_patient_sdlog", "between-patient spread of tumour growth: the long tails of "
+       "PFS and OS (NROG-CN-002 5-year OS 12.8%, PFS 2.7%), which one growth rate for every "
+       "patient cannot give (the first calibration: 0.0-0.4%)"),
     _p("death_kappa_per_month", "links tumour burden to cancer death; OS medians and "
        "landmarks after progression"),
     _p("alpha_mean_per_gy", "radiosensitivity: local control by site and dose (TARGETS §4)"),

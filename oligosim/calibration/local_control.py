@@ -9,16 +9,18 @@ engine's own radiobiology rather than from a simulated trial, in closed form:
   to ``a > 0`` and ``m_site`` the organ's ``alpha_multiplier`` (as in the engine,
   :func:`oligosim.engine.lat.treat_lesion`);
 - surviving clonogens ``K ~ Poisson(N · SF(α))`` with the LQ surviving fraction of the course;
-- a lesion with ``K`` survivors regrows at ``growth_untreated_per_month`` (ASSUMPTION: the
-  series' patients were not on an EGFR-TKI) and is a local failure once it is visible again
-  (the organ's detection diameter: RECIST 1.1 progression of a lesion that had disappeared).
-  So it is controlled at ``t`` when ``K / clonogen_fraction · exp(g t) < N_detect``:
+- a lesion with ``K`` survivors regrows at its patient's untreated rate
+  ``g = g0 · exp(s·Z)``, ``Z ~ Normal(0, 1)`` (``growth_untreated_per_month`` and
+  ``growth_patient_sdlog``, as in the engine; ASSUMPTION: the series' patients were not on an
+  EGFR-TKI) and is a local failure once it is visible again (the organ's detection diameter:
+  RECIST 1.1 progression of a lesion that had disappeared). So it is controlled at ``t`` when
+  ``K / clonogen_fraction · exp(g t) < N_detect``:
 
-  ``LC(t) = E_{α, D}[ PoissonCDF(⌈k*(t)⌉ − 1; N·SF(α)) ]`` with
+  ``LC(t) = E_{α, D, Z}[ PoissonCDF(⌈k*(t)⌉ − 1; N·SF(α)) ]`` with
   ``k*(t) = N_detect · clonogen_fraction · exp(−g t)`` (at least the ``K = 0`` term).
 
-The expectation is a deterministic quadrature (48 quantiles of α, 12 log-spaced diameters),
-so the value is smooth in the parameters, which the optimiser needs.
+The expectation is a deterministic quadrature (48 quantiles of α, 12 log-spaced diameters,
+16 quantiles of Z), so the value is smooth in the parameters, which the optimiser needs.
 
 ASSUMPTIONS (named, not from a paper): treated-lesion diameters are log-uniform on
 10–40 mm (brain: RTOG 90-05's bands by dose, ≤20 mm for 24 Gy, 21–30 mm for 18 Gy, 31–40 mm
@@ -43,6 +45,7 @@ LOCAL_CONTROL_ENDPOINTS = ("local_control_at_months", "local_failure_at_months")
 
 _N_ALPHA = 48
 _N_DIAM = 12
+_N_GROWTH = 16
 _DEFAULT_MONTHS = 24.0  # ASSUMPTION: a series without a time point is read at 2 years
 _DIAMETERS_MM = {None: (10.0, 40.0), 24.0: (5.0, 20.0), 18.0: (20.0, 30.0), 15.0: (30.0, 40.0)}
 _SITE_ORGAN = {"lung": "lung_met"}
@@ -64,7 +67,8 @@ def local_control(params: ParameterSet, organ: str, dose_gy: float, fractions: f
     ----------
     params : ParameterSet
         Uses ``alpha_mean_per_gy``, ``alpha_sd_per_gy``, ``alpha_beta_gy``, ``cells_per_cm3``,
-        ``clonogen_fraction``, ``growth_untreated_per_month`` and the organ's
+        ``clonogen_fraction``, ``growth_untreated_per_month``, ``growth_patient_sdlog`` and
+        the organ's
         ``alpha_multiplier`` and ``detection_mm``.
     organ : str
         An organ of :data:`oligosim.engine._jit.ORGANS`.
@@ -80,7 +84,9 @@ def local_control(params: ParameterSet, organ: str, dose_gy: float, fractions: f
     ab = params["alpha_beta_gy"]
     cf = params["clonogen_fraction"]
     density = params["cells_per_cm3"]
-    g = params["growth_untreated_per_month"]
+    s = params["growth_patient_sdlog"]
+    z = stats.norm.ppf((np.arange(_N_GROWTH) + 0.5) / _N_GROWTH) if s > 0.0 else np.zeros(1)
+    g = params["growth_untreated_per_month"] * np.exp(s * z)
     q = (np.arange(_N_ALPHA) + 0.5) / _N_ALPHA
     if a_sd > 0.0:
         lo = (0.0 - a_mean) / a_sd
@@ -93,10 +99,10 @@ def local_control(params: ParameterSet, organ: str, dose_gy: float, fractions: f
     bed = dose_gy * (1.0 + dose_gy / fractions / ab)
     lam = clonogens[None, :] * np.exp(-alpha[:, None] * bed)
     n_detect = density * math.pi * (params[f"{organ}_detection_mm"] / 10.0) ** 3 / 6.0
-    k_star = n_detect * cf * math.exp(-g * at_months)
-    k_max = max(math.ceil(k_star) - 1, 0)
+    k_star = n_detect * cf * np.exp(-g * at_months)
+    k_max = np.maximum(np.ceil(k_star) - 1.0, 0.0)
     # P(K <= k_max) for K ~ Poisson(lam): the regularised upper incomplete gamma function.
-    p = special.gammaincc(k_max + 1, lam)
+    p = special.gammaincc(k_max[:, None, None] + 1.0, lam[None, :, :])
     return float(p.mean())
 
 

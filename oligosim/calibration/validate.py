@@ -65,8 +65,6 @@ NOT_COMPUTABLE: dict[str, str] = {
                                       "does not output yet",
     "grade2_pneumonitis_share": "the engine records grade >=3 LAT toxicity only",
     "grade3_trae_share": "includes TKI toxicity, which the model does not simulate",
-    "median_dor_months": "needs the time of first response; the patients table has the best "
-                         "response only",
     "cns_new_lesion_progression_share": "the patients table does not say whether a "
                                         "progressing CNS lesion was new",
     "cns_orr": "the patients table has no CNS-specific response",
@@ -84,8 +82,6 @@ _PROXY_ENDPOINTS: dict[str, str] = {
                              "progression is not recorded)",
 }
 _PROXY_BYPASS = "the model's bypass clone pools MET and HER2 amplification"
-_PROXY_CNS = ("all patients of the arm: the patients table has no baseline CNS status, so "
-              "the CNS subgroup cannot be selected")
 _PROXY_SCREEN = "screen failures modelled as >= 5 visible lesions at the consolidation scan"
 _RANGE_ONLY = "published as a range only (no single value)"
 _PROXY_LC = ("closed-form radiobiology of the engine (LQ, Poisson TCP, regrowth to "
@@ -205,12 +201,21 @@ def _cohort_rows(patients: pd.DataFrame, arm: str, cohort: Cohort | None
                            cohort.max_lesions))
         ids = source.loc[mask, "patient_id"]
         return rows.loc[rows["patient_id"].isin(ids)], None
-    return rows, _PROXY_CNS  # baseline_cns
+    # baseline_cns: a brain metastasis visible on the baseline scan
+    return rows.loc[rows["cns_at_baseline"].astype(bool)], None
 
 
 def _times(rows: pd.DataFrame, kind: str, origin: str, t0: float
            ) -> tuple[np.ndarray, np.ndarray]:
-    """(time, event) of ``kind`` in {pfs, os, ttd} measured from ``origin``."""
+    """(time, event) of ``kind`` in {pfs, os, ttd, dor} measured from ``origin``.
+
+    ``dor``, duration of response: from the first scan read as CR or PR to progression or
+    death (the PFS event), among the rows that responded (the caller selects them).
+    """
+    if kind == "dor":
+        t = rows["pfs_months"].to_numpy(dtype=float) - rows["response_months"].to_numpy(
+            dtype=float)
+        return np.maximum(t, 0.0), rows["pfs_event"].to_numpy(dtype=int)
     if origin == "first_pd":
         start = rows["pfs_months"].to_numpy(dtype=float)
         if kind == "pfs":
@@ -250,7 +255,8 @@ _USED_COLUMNS = ("strategy", "patient_id", "pfs_months", "pfs_event", "os_months
                  "ttd_months", "ttd_event", "pfs2_months", "pfs2_event", "first_pd_pattern",
                  "oligo_pd_at_first_pd", "n_progressing_at_first_pd",
                  "n_visible_at_consolidation", "best_response", "resistance_at_first_pd",
-                 "cns_progression", "second_line", "death_cause", "n_grade3_toxicity")
+                 "cns_progression", "second_line", "death_cause", "n_grade3_toxicity",
+                 "response_months", "cns_at_baseline")
 
 
 def model_value(target: Target, results: Results, *, fast: bool = False,
@@ -305,6 +311,8 @@ def model_value(target: Target, results: Results, *, fast: bool = False,
 
     if e.startswith("median_"):
         kind = e.removeprefix("median_").removesuffix("_months")
+        if kind == "dor":
+            rows = rows.loc[rows["response_months"].notna()]
         if rows.empty:
             return _EMPTY
         t, ev = _times(rows, kind, origin, t0)

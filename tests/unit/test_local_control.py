@@ -26,23 +26,27 @@ def _monte_carlo(params, organ: str, dose: float, fx: float, months: float,
     bed = dose * (1.0 + dose / fx / params["alpha_beta_gy"])
     k = rng.poisson(clonogens * np.exp(-a * bed))
     n_detect = dens * math.pi * (params[f"{organ}_detection_mm"] / 10.0) ** 3 / 6.0
-    visible = k / cf * np.exp(params["growth_untreated_per_month"] * months) >= n_detect
+    g = params["growth_untreated_per_month"] * np.exp(
+        params["growth_patient_sdlog"] * rng.standard_normal(n))
+    visible = k / cf * np.exp(g * months) >= n_detect
     return float(np.mean((k == 0) | ~visible))
 
 
 @pytest.mark.parametrize(("organ", "dose", "fx", "months"), [
     ("lung_met", 60.0, 15, 36.0), ("brain", 18.0, 1, 12.0), ("bone_spine", 24.0, 2, 24.0),
     ("liver", 45.0, 3, 12.0)])
+@pytest.mark.parametrize("growth_sdlog", [0.0, 0.6])
 def test_closed_form_matches_monte_carlo(organ: str, dose: float, fx: int,
-                                         months: float) -> None:
-    p = literature_parameters().replace(alpha_mean_per_gy=0.2, alpha_sd_per_gy=0.1)
+                                         months: float, growth_sdlog: float) -> None:
+    p = literature_parameters().replace(alpha_mean_per_gy=0.2, alpha_sd_per_gy=0.1,
+                                        growth_patient_sdlog=growth_sdlog)
     band = (10.0, 40.0)
     exact = local_control(p, organ, dose, fx, months, band)
     n = 200_000
     mc = _monte_carlo(p, organ, dose, fx, months, band, n, seed=1)
     se = math.sqrt(max(mc * (1 - mc), 1e-4) / n)
-    # quadrature error (48 alpha quantiles x 12 diameters) is below 0.01 (checked against
-    # 400 x 100 points); the Monte Carlo part is 4 standard errors
+    # quadrature error (48 alpha quantiles x 12 diameters x 16 growth quantiles) is below
+    # 0.01 (checked against 400 x 100 x 64 points); the Monte Carlo part is 4 standard errors
     assert abs(exact - mc) < 0.01 + 4 * se
 
 

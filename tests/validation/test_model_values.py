@@ -47,6 +47,8 @@ def _patients() -> pd.DataFrame:
         "second_line": ["osimertinib", "platinum_pemetrexed", "osimertinib",
                         "not_reached", "best_supportive_care"],
         "cns_progression": [False, True, False, False, False],
+        "cns_at_baseline": [True, True, False, False, False],
+        "response_months": [2.0, 3.0, NAN, NAN, 1.5],
         "n_grade3_toxicity": [0, 0, 1, 0, 0],
     }
     tki = pd.DataFrame({**common, "strategy": "tki_alone",
@@ -156,15 +158,25 @@ def test_shares(results: Results, endpoint: str, expected: float, proxy: bool) -
     assert mv.status.startswith("proxy:") == proxy, mv.status
 
 
-def test_baseline_cns_cohort_is_a_labelled_proxy(results: Results) -> None:
-    """The CNS subgroup cannot be selected yet: all patients, status says so."""
+def test_baseline_cns_cohort_selects_patients_with_brain_metastases(results: Results) -> None:
+    """The FLAURA CNS subgroup: patients 0 and 1 (one CNS progression of two)."""
     mv = model_value(_target(endpoint="cns_progression_share", value=0.2,
                              cohort={"kind": "baseline_cns"}), results)
-    assert mv.value == pytest.approx(1 / 5)
-    assert "baseline CNS status" in mv.status
+    assert mv.value == pytest.approx(1 / 2)
+    assert "baseline CNS status" not in mv.status
+    assert "CNS involvement at the first RECIST progression" in mv.status
 
 
-@pytest.mark.parametrize("endpoint", ["median_dor_months", "cns_orr", "grade3_trae_share"])
+def test_duration_of_response_counts_responders_from_their_first_response(
+        results: Results) -> None:
+    """DoR: responders 0, 1, 4 (CR, PR, PR) progress 8, 9 and 4.5 months after their first
+    response; the Kaplan-Meier median of three events is the second, 8."""
+    mv = model_value(_target(endpoint="median_dor_months", value=8.5), results)
+    assert mv.value == pytest.approx(8.0)
+    assert mv.status == "ok"
+
+
+@pytest.mark.parametrize("endpoint", ["cns_orr", "grade3_trae_share"])
 def test_not_computable_endpoints_give_nan_and_a_reason(results: Results,
                                                         endpoint: str) -> None:
     """Endpoints the engine cannot give yet are reported, not faked."""
