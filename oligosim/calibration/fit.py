@@ -63,7 +63,8 @@ class CalibrationConfig:
     """Settings of one calibration (recorded in ``calibration.json``).
 
     Defaults are sized for §7 P6 (≤ 30 min on 2 cores): ~1,300 CMA-ES evaluations and
-    ~1,600 MCMC evaluations at 400 patients per arm.
+    ~1,900 MCMC evaluations (46 walkers, twice the 23 free parameters) at 400 patients per
+    arm.
     """
 
     n_patients: int = 400
@@ -71,7 +72,7 @@ class CalibrationConfig:
     generations: int = 110
     popsize: int = 12
     sigma0: float = 0.15
-    walkers: int = 40
+    walkers: int = 46
     steps: int = 40
     n_draws: int = 200
     workers: int = 2

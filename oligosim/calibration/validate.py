@@ -21,8 +21,8 @@ lifelines-backed functions the run summary uses):
 Each row has a ``status``: ``ok``; ``proxy: ...`` (computed, but not exactly the published
 quantity — the reason is given); ``not reached: ...`` / ``not estimable: ...`` (the model's
 median lies beyond the follow-up, or a hazard ratio or landmark rate cannot be estimated:
-model NaN); or ``not computable: ...`` (model NaN, ``within`` False), for example per-lesion
-local control by site, which the engine does not output yet.
+model NaN); or ``not computable: ...`` (model NaN, ``within`` False), for example the CNS
+response rate, which needs a CNS-specific response the engine does not output.
 """
 
 from __future__ import annotations
