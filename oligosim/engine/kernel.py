@@ -322,8 +322,9 @@ N_REG_COLS = 2 * N_CLONES + 2
 
 
 @nb.njit(**JIT)
-def fill_regime(reg, drug, subtype, sc, org, gmult, kill, sens, pen, sigma, cost, mut):
-    """Tabulate everything a regime (drug in force, EGFR subtype) fixes, once per regime.
+def fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, sigma, cost, mut):
+    """Tabulate everything a regime (drug in force, EGFR subtype, the patient's untreated
+    growth rate ``g0``) fixes, once per regime.
 
     ``reg[o, k]`` net rate of clone k in organ o; ``reg[o, N_CLONES + k]`` its p_est;
     ``reg[o, REG_MUT]`` the acquisition hazard per sensitive cell, b·Σ_j u_j·p_est,j;
@@ -334,7 +335,7 @@ def fill_regime(reg, drug, subtype, sc, org, gmult, kill, sens, pen, sigma, cost
     b = sc[P_BIRTH]
     for o in range(N_ORGANS):
         for k in range(N_CLONES):
-            r = clone_rate(k, o, drug, subtype, sc[P_G0], gmult, kill, sens, pen, sigma, cost)
+            r = clone_rate(k, o, drug, subtype, g0, gmult, kill, sens, pen, sigma, cost)
             reg[o, k] = r
             reg[o, N_CLONES + k] = p_establish(r, b)
     for o in range(N_ORGANS):
@@ -462,9 +463,6 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
     # The draw is always made, so s never shifts the other baseline draws.
     z_growth = rng.normal(table, rb, seed, pid)
     g0 = sc[P_G0] * math.exp(sc[P_G_SDLOG] * z_growth)
-    if sc[P_G_SDLOG] != 0.0:
-        sc = sc.copy()  # this patient's scalars; the caller's array is shared
-        sc[P_G0] = g0
     out[O_GROWTH] = g0
     # occult micrometastases: Poisson(μ0 + μ1·n_visible_mets), log-uniform sizes
     ro = ROW_OCCULT
@@ -612,7 +610,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                 lesion[l, LF_PLANNED] = 0.0
 
     # start first-line drug: set every clock
-    fill_regime(reg, drug, subtype, sc, org, gmult, kill, sens, pen, sigma, cost, mut)
+    fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, sigma, cost, mut)
     for l in range(nles):
         for k in range(N_CLONES):
             if clone[l, k, C_N] > 0.0:
@@ -704,7 +702,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
             _acc_interval(acc, econ, t_mark, t, drug, not first_pd)
             t_mark = t
             drug = DRUG_PEM_MAINT
-            fill_regime(reg, drug, subtype, sc, org, gmult, kill, sens, pen, sigma, cost, mut)
+            fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, sigma, cost, mut)
             _set_regime(nles, t, reg, sc, org, lesion, clone)
             if traced:
                 n_ev = _trace(tr_ev, n_ev, t, EV_DRUG, -1, drug)
@@ -782,7 +780,8 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                 t_mark = t
                 line, drug, chemo_switch = _next_line(t, tki, pol, sc, lesion, clone, nles,
                                                       table, seed, pid, out)
-                fill_regime(reg, drug, subtype, sc, org, gmult, kill, sens, pen, sigma, cost, mut)
+                fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, sigma, cost,
+                            mut)
                 _set_regime(nles, t, reg, sc, org, lesion, clone)
                 rebaseline(lesion, nles, meas)
                 sod_nadir = sum_of_diameters(lesion, nles, meas)
@@ -818,7 +817,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                 line = LINE_BSC
                 drug = DRUG_NONE
             chemo_switch = INF
-            fill_regime(reg, drug, subtype, sc, org, gmult, kill, sens, pen, sigma, cost, mut)
+            fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, sigma, cost, mut)
             _set_regime(nles, t, reg, sc, org, lesion, clone)
             rebaseline(lesion, nles, meas)
             sod_nadir = sum_of_diameters(lesion, nles, meas)

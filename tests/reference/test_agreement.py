@@ -121,7 +121,8 @@ def test_acquisition_packet_above_int64_range(main_compiled: CompiledScenario) -
 
     kp = main_compiled.kernel
     reg = np.zeros((J.N_ORGANS, kernel.N_REG_COLS))
-    kernel.fill_regime(reg, J.DRUG_NONE, 0, kp.scalars, kp.organ, kp.growth_multiplier,
+    g0 = kp.scalars[J.P_G0]
+    kernel.fill_regime(reg, J.DRUG_NONE, 0, g0, kp.scalars, kp.organ, kp.growth_multiplier,
                        kp.kill_rate, kp.sensitivity, kp.penetration, kp.subtype_sigma,
                        kp.fitness_cost, kp.mutation_rate)
     lesion = np.zeros((J.MAX_LESIONS, L.N_LF))
@@ -133,7 +134,6 @@ def test_acquisition_packet_above_int64_range(main_compiled: CompiledScenario) -
     inputs = model_inputs(main_compiled, 0)
     ref = Lesion(0, inputs.organs[J.LUNG_PRIMARY])
     ref.clones[J.CLONE_S].cells = 1e30
-    g0 = inputs.params.growth_untreated_per_month
     ref.set_regime(ref.clones[J.CLONE_S], regime(inputs, J.DRUG_NONE, 0, g0), inputs)
     assert ref.packet > 2.0**63
     assert lesion[0, L.LF_PACKET] == ref.packet
