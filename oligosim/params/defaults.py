@@ -224,6 +224,8 @@ SENSITIVITY = {
 #   death_weight, tropism, met_weight: ASSUMPTION (relative; calibrated).
 #   alpha_multiplier: 1 except spine 1-2 fraction SBRT, which the LQ model under-predicts
 #   (TARGETS §4): ASSUMPTION 1.25, refitted to 2-y spine LC 83.9% by the calibration.
+#   Brain, liver, non-spine bone and adrenal keep the ASSUMPTION 1 here (literature set);
+#   the calibration fits each to its site's local-control series (calibration/free.py).
 INF = float("inf")
 ORGAN_DEFAULTS = {
     #                detect meas  abl  deathw  modality          dose  fx  amult tox3   tox5   trop  metw
