@@ -63,7 +63,7 @@ class CalibrationConfig:
     """Settings of one calibration (recorded in ``calibration.json``).
 
     Defaults are sized for §7 P6 (≤ 30 min on 2 cores): ~1,300 CMA-ES evaluations and
-    ~1,900 MCMC evaluations (46 walkers, twice the 23 free parameters) at 400 patients per
+    ~2,000 MCMC evaluations (50 walkers, twice the 25 free parameters) at 400 patients per
     arm.
     """
 
@@ -72,7 +72,7 @@ class CalibrationConfig:
     generations: int = 110
     popsize: int = 12
     sigma0: float = 0.15
-    walkers: int = 46
+    walkers: int = 50
     steps: int = 40
     n_draws: int = 200
     workers: int = 2

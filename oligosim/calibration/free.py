@@ -78,6 +78,11 @@ FREE_PARAMETERS: tuple[FreeParameter, ...] = (
        "patient cannot give (the first calibration: 0.0-0.4%)"),
     _p("death_kappa_per_month", "links tumour burden to cancer death; OS medians and "
        "landmarks after progression"),
+    _p("death_regressing_factor", "ASSUMPTION 1 in the defaults (DESIGN §2.5 as written): "
+       "how much shrinking disease counts towards cancer death. At 1, 13% of FLAURA-like "
+       "patients died of their baseline burden before the first scan; the early OS "
+       "landmarks (FLAURA 18-month, NROG-CN-002 12-month) identify it", lo=0.0, hi=1.0,
+       log=False),
     _p("alpha_mean_per_gy", "radiosensitivity: local control by site and dose (TARGETS §4)"),
     _p("alpha_sd_per_gy", "heterogeneity of radiosensitivity: the spread of local control "
        "across doses (brain SRS 24/18/15 Gy, lung 60 Gy/15)"),
@@ -103,6 +108,10 @@ FREE_PARAMETERS: tuple[FreeParameter, ...] = (
     _p("mutation_rate_c797s", "C797S 6% of osimertinib resistance"),
     _p("mutation_rate_bypass", "MET/HER2 bypass: 16% of osimertinib, ~18% of 1G resistance"),
     _p("mutation_rate_transformed", "small-cell transformation 3% after 1G"),
+    _p("growth_transformed_multiplier", "ASSUMPTION 2 in the defaults: a transformed "
+       "lineage that outgrows every other takes over its lesion, which gave 58% "
+       "transformation after osimertinib against ~15% [NV]; that target (weight 0.25, wide "
+       "sd) and transformation 3% after 1G identify it"),
     _p("fitness_cost_t790m", "growth of T790M clones on a 1G TKI: 1G PFS, FLAURA PFS HR"),
     _p("kill_rate_tki_1g_per_month", "depth of response: ORR and PFS on 1G TKIs (Bozic's "
        "0.9/month gives ~78% complete responses, far above FLAURA's)"),

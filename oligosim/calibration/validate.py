@@ -65,9 +65,6 @@ NOT_COMPUTABLE: dict[str, str] = {
                                       "does not output yet",
     "grade2_pneumonitis_share": "the engine records grade >=3 LAT toxicity only",
     "grade3_trae_share": "includes TKI toxicity, which the model does not simulate",
-    "cns_new_lesion_progression_share": "the patients table does not say whether a "
-                                        "progressing CNS lesion was new",
-    "cns_orr": "the patients table has no CNS-specific response",
     "share_resistance_her2_amplification": "the model's bypass clone pools HER2 with MET "
                                            "amplification",
 }
@@ -80,6 +77,12 @@ _PROXY_ENDPOINTS: dict[str, str] = {
                           "type and grade are not matched)",
     "cns_progression_share": "CNS involvement at the first RECIST progression (later CNS "
                              "progression is not recorded)",
+    "cns_new_lesion_progression_share": "a new brain lesion among those progressing at the "
+                                        "first RECIST progression (later CNS progression is "
+                                        "not recorded)",
+    "cns_orr": "brain lesions seen at baseline shrinking by >= 30% in summed diameter on a "
+               "first-line scan before the first progression (unconfirmed; stands in for "
+               "CNS RECIST)",
 }
 _PROXY_BYPASS = "the model's bypass clone pools MET and HER2 amplification"
 _PROXY_SCREEN = "screen failures modelled as >= 5 visible lesions at the consolidation scan"
@@ -256,7 +259,8 @@ _USED_COLUMNS = ("strategy", "patient_id", "pfs_months", "pfs_event", "os_months
                  "oligo_pd_at_first_pd", "n_progressing_at_first_pd",
                  "n_visible_at_consolidation", "best_response", "resistance_at_first_pd",
                  "cns_progression", "second_line", "death_cause", "n_grade3_toxicity",
-                 "response_months", "cns_at_baseline")
+                 "response_months", "cns_at_baseline", "cns_new_lesion_at_first_pd",
+                 "cns_response")
 
 
 def model_value(target: Target, results: Results, *, fast: bool = False,
@@ -366,6 +370,10 @@ def model_value(target: Target, results: Results, *, fast: bool = False,
             out = out.with_proxy(_PROXY_BYPASS)
     elif e == "cns_progression_share":
         out = _share(rows["cns_progression"].to_numpy(dtype=bool))
+    elif e == "cns_new_lesion_progression_share":
+        out = _share(rows["cns_new_lesion_at_first_pd"].to_numpy(dtype=bool))
+    elif e == "cns_orr":  # patients without a brain lesion at baseline have no CNS response
+        out = _share(rows["cns_response"].dropna().to_numpy(dtype=bool))
     elif e == "second_line_osimertinib_share":
         out = _share((rows["second_line"].astype(str) == "osimertinib").to_numpy())
     elif e == "treatment_death_share":

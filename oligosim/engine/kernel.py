@@ -4,7 +4,7 @@ A patient is a set of lesions, each a set of clone populations growing exponenti
 events (DESIGN.md §2.4). Stochastic events come from per lesion-clone clocks
 (:mod:`oligosim.engine.clock`) whose hazard is proportional to that clone's cells:
 
-* cancer death  κ·w_organ·N/10^12             (DESIGN §2.5)
+* cancer death  κ·w_organ·N/10^12             (DESIGN §2.5; ×φ while N shrinks, below)
 * seeding       ν·N, a seed establishing with p_est in an organ drawn by tropism
 * acquisition   (sensitive clone only) b·Σ_j u_j·p_est,j·N, clone j drawn ∝ u_j·p_est,j
 
@@ -19,6 +19,10 @@ packet of q lineages at 1/q of the rate, q = ⌊hazard × τ⌋ ≥ 1 with τ =
 that a decline still gets ~4 packets per e-fold. The expected inflow of resistant cells is
 unchanged, q = 1 (exact single lineages) whenever the hazard is below 1/τ, and
 ``acquisition_packet_months = 0`` makes every event a single lineage.
+
+Regressing disease (ASSUMPTION, ``death_regressing_factor`` = φ): a population whose net
+rate is negative contributes φ·κ·w·N instead of κ·w·N to the cancer-death hazard. φ = 1 is
+DESIGN §2.5 as written; see ``params/defaults.py`` for why the calibration frees it.
 
 Extinction (ASSUMPTION): at each scan a clone with fewer than one cell is set to zero.
 """
@@ -82,6 +86,7 @@ from oligosim.engine._jit import (
     P_GOMP_B_F,
     P_GOMP_B_M,
     P_KAPPA,
+    P_KAPPA_REGRESSING,
     P_LAT_DELAY,
     P_LATER_LINE,
     P_MEAS_SD,
@@ -161,6 +166,7 @@ from oligosim.engine.layout import (
     C_N,
     C_R,
     C_T,
+    CNS_RESPONSE_RATIO,
     ERR_ELIGIBILITY,
     ERR_LESION_CAPACITY,
     ERR_NONE,
@@ -197,6 +203,8 @@ from oligosim.engine.layout import (
     O_CAUSE,
     O_CNS,
     O_CNS_BASE,
+    O_CNS_NEW,
+    O_CNS_RESP,
     O_ERROR,
     O_FEMALE,
     O_GROWTH,
@@ -354,6 +362,15 @@ def fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, sigma, 
 
 
 @nb.njit(**JIT)
+def death_coefficient(sc, org, o, r):
+    """Cancer-death hazard per cell of a population in organ ``o`` with net rate ``r``."""
+    c = sc[P_KAPPA] * org[o, O_DEATH_W] / CELLS_PER_DEATH_UNIT
+    if r < 0.0:
+        c *= sc[P_KAPPA_REGRESSING]
+    return c
+
+
+@nb.njit(**JIT)
 def _set_clock_params(lesion, clone, l, k, reg, sc, org):
     """Set rate and hazard coefficient of clone (l, k) for the regime tabulated in ``reg``.
 
@@ -362,7 +379,7 @@ def _set_clock_params(lesion, clone, l, k, reg, sc, org):
     """
     o = int(lesion[l, LF_ORGAN])
     clone[l, k, C_R] = reg[o, k]
-    c = sc[P_KAPPA] * org[o, O_DEATH_W] / CELLS_PER_DEATH_UNIT
+    c = death_coefficient(sc, org, o, clone[l, k, C_R])
     if sc[P_NU] > 0.0:
         c += sc[P_NU] * reg[k, REG_SEED]
     if k == CLONE_S:
@@ -548,6 +565,8 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
     out[O_NVIS] = n_vis
     out[O_NORG] = seen.sum()
     out[O_CNS_BASE] = 1.0 if seen[BRAIN] > 0 else 0.0
+    cns_base = _cns_sum(lesion, nles, meas)
+    out[O_CNS_RESP] = 0.0 if cns_base > 0.0 else np.nan
     base_sod = select_targets(lesion, nles, meas, org)
     sod_nadir = base_sod
     if traced:
@@ -740,6 +759,9 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                 best = resp
             if not first_pd and resp <= RESP_PR and np.isnan(out[O_RESP_T]):
                 out[O_RESP_T] = t  # first scan read as CR or PR (unconfirmed)
+            if (not first_pd and resp != RESP_PD and cns_base > 0.0
+                    and _cns_sum(lesion, nles, meas) <= CNS_RESPONSE_RATIO * cns_base):
+                out[O_CNS_RESP] = 1.0
             if scan_no == outcome_cons_scan and not first_pd and resp != RESP_PD:
                 out[O_NVIS_CONS] = n_vis_now
                 for l in range(nles):
@@ -843,6 +865,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
         out[O_NPROG] = 0.0
         out[O_OLIGO_PD] = 0.0
         out[O_CNS] = 0.0
+        out[O_CNS_NEW] = 0.0
         out[O_RESIST] = -1.0
     if not ttd_done:
         out[O_TTD] = t_end
@@ -902,7 +925,7 @@ def _fire_clock(l, k, t, nles, reg, sc, org, mut, table, seed, pid, lesion, clon
     clone[l, k, C_E] = 0.0
     row = _row(l, R_CLOCK0 + k)
     o = int(lesion[l, LF_ORGAN])
-    c_death = sc[P_KAPPA] * org[o, O_DEATH_W] / CELLS_PER_DEATH_UNIT
+    c_death = death_coefficient(sc, org, o, clone[l, k, C_R])
     c_seed = sc[P_NU] * reg[k, REG_SEED] if sc[P_NU] > 0.0 else 0.0
     x = rng.uniform(table, row, seed, pid) * clone[l, k, C_C]
     if x < c_death:
@@ -1018,6 +1041,17 @@ def _dominant_clone(clone, lesion, nles, t, resistant_only):
 
 
 @nb.njit(**JIT)
+def _cns_sum(lesion, nles, meas):
+    """Summed measured diameter (mm) of the brain lesions seen at baseline, now."""
+    s = 0.0
+    for l in range(nles):
+        if (int(lesion[l, LF_ORGAN]) == BRAIN and lesion[l, LF_VIS_BASE] > 0.5
+                and lesion[l, LF_ALIVE] > 0.5 and meas[l] > 0.0):
+            s += meas[l]
+    return s
+
+
+@nb.njit(**JIT)
 def _record_first_pd(out, t, lesion, clone, nles, prog, n_prog, oligo, cons_scan, scan_no):
     """Patterns of failure at the first RECIST progression (DESIGN §2.11)."""
     out[O_PFS] = t
@@ -1025,6 +1059,7 @@ def _record_first_pd(out, t, lesion, clone, nles, prog, n_prog, oligo, cons_scan
     existing = False
     new = False
     cns = False
+    cns_new = False
     resid_only = scan_no > cons_scan and cons_scan > 0
     for l in range(nles):
         if prog[l] < 0.5:
@@ -1035,6 +1070,8 @@ def _record_first_pd(out, t, lesion, clone, nles, prog, n_prog, oligo, cons_scan
             new = True
         if int(lesion[l, LF_ORGAN]) == BRAIN:
             cns = True
+            if lesion[l, LF_VIS_BASE] < 0.5:
+                cns_new = True
         if lesion[l, LF_VIS_CONS] < 0.5:
             resid_only = False
     if n_prog == 0:
@@ -1050,6 +1087,7 @@ def _record_first_pd(out, t, lesion, clone, nles, prog, n_prog, oligo, cons_scan
     out[O_NPROG] = n_prog
     out[O_OLIGO_PD] = 1.0 if oligo else 0.0
     out[O_CNS] = 1.0 if cns else 0.0
+    out[O_CNS_NEW] = 1.0 if cns_new else 0.0
     out[O_RESIST] = _dominant_clone(clone, lesion, nles, t, False)
 
 

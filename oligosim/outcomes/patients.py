@@ -5,8 +5,12 @@ Besides the §2.11 columns the table carries what calibration and subgroup analy
 diagnosis), ``growth_per_month`` (the patient's untreated growth rate: g0·exp(s·Z) with
 s = ``growth_patient_sdlog``), ``cns_at_baseline`` (a brain metastasis visible on the
 baseline scan: the FLAURA CNS subgroup), ``response_months`` (first first-line scan read as
-CR or PR, unconfirmed; NaN without a response: duration of response), ``second_line`` and
-``max_lesions_used``.
+CR or PR, unconfirmed; NaN without a response: duration of response),
+``cns_new_lesion_at_first_pd`` (a brain lesion not seen at baseline progresses at the first
+RECIST PD), ``cns_response`` (missing without a brain lesion at baseline; True if the summed
+diameter of the brain lesions seen at baseline fell by ≥ 30% on a first-line scan before the
+first PD — an ASSUMPTION standing in for CNS RECIST/RANO response, unconfirmed),
+``second_line`` and ``max_lesions_used``.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ _CODES = {
     "first_pd_pattern": J.PD_PATTERNS,
     "subtype": J.SUBTYPES,
 }
-_BOOL = ("first_pd_residual_only", "oligo_pd_at_first_pd", "cns_progression", "female",
-         "cns_at_baseline")
+_BOOL = ("first_pd_residual_only", "oligo_pd_at_first_pd", "cns_progression",
+         "cns_new_lesion_at_first_pd", "female", "cns_at_baseline")
+# True/False, or missing (pandas' nullable boolean) where the question does not apply
+_NULLABLE_BOOL = ("cns_response",)
 _INT = ("pfs_event", "os_event", "ttd_event", "pfs2_event", "n_visible_baseline",
         "n_organs_baseline", "n_progressing_at_first_pd", "n_lat_courses", "n_lesions_ablated",
         "n_local_failures", "n_grade3_toxicity", "n_occult_baseline", "max_lesions_used")
@@ -44,6 +50,8 @@ def patients_frame(out: np.ndarray, patient_ids: np.ndarray, strategy: str) -> p
         df["second_line"].astype(np.int64) + 1, categories=list(_DRUG_OR_NONE))
     for col in _BOOL:
         df[col] = df[col].astype(bool)
+    for col in _NULLABLE_BOOL:
+        df[col] = df[col].astype("boolean")
     for col in _INT:
         df[col] = df[col].astype(np.int64)
     df.insert(0, "patient_id", patient_ids.astype(np.int64))

@@ -68,6 +68,16 @@ SCALARS: dict[str, Spec] = {
                                   "TARGETS.md §3: lethal burden ~1e12 cells (hazard 1/month "
                                   "at 1e12 cells is the ASSUMPTION); calibrated",
                                   prior=(0.1, 10.0), log_prior=True),
+    "death_regressing_factor": Spec(1.0, 0.0, 1.0, "-",
+                                    "ASSUMPTION: multiplier on the cancer-death hazard of a "
+                                    "population that is shrinking (net rate < 0; 1 = DESIGN.md "
+                                    "§2.5 as written). With 1, a patient responding to a TKI "
+                                    "keeps the hazard of the baseline burden until it shrinks: "
+                                    "13% of FLAURA-like patients died of cancer before the "
+                                    "first scan at the 2026-11-26 calibration, in both arms, "
+                                    "whereas FLAURA's 18-month OS was 83%/71% (TARGETS.md §1). "
+                                    "Clinically, responding disease rarely causes death; "
+                                    "calibrated", prior=(0.0, 1.0)),
     # --- imaging (DESIGN.md §2.6) --------------------------------------------------------
     "cells_per_cm3": Spec(1e9, 1e7, 1e10, "cells/cm3", "TARGETS.md §3; DESIGN.md §2.6 (1e9)"),
     "measurement_sd_mm": Spec(1.5, 0.0, 10.0, "mm", "DESIGN.md §2.6 (1.5 mm)"),

@@ -30,6 +30,7 @@ class Parameters:
     occult_mu1: float
     occult_min_cells: float
     death_kappa_per_month: float
+    death_regressing_factor: float
     cells_per_cm3: float
     measurement_sd_mm: float
     clonogen_fraction: float

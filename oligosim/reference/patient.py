@@ -91,7 +91,6 @@ from oligosim.reference.record import Chart, Trace
 from oligosim.reference.resources import ResourceUse
 from oligosim.reference.streams import PatientStreams
 from oligosim.reference.tumour import (
-    CELLS_PER_DEATH_UNIT,
     INF,
     ClonePopulation,
     Lesion,
@@ -228,6 +227,7 @@ class Patient:
         self.consolidated = False
         # chart counters
         self.best_response = RESP_NE
+        self.cns_baseline_mm = 0.0
         self.first_pd_seen = False
         self.ttd_charted = False
         self.pfs2_charted = False
@@ -293,6 +293,8 @@ class Patient:
         self.chart.n_visible_baseline = n_visible
         self.chart.n_organs_baseline = sum(organs_seen)
         self.chart.cns_at_baseline = 1.0 if organs_seen[BRAIN] else 0.0
+        self.cns_baseline_mm = self._cns_sum()
+        self.chart.cns_response = 0.0 if self.cns_baseline_mm > 0.0 else math.nan
         self.baseline_sod = imaging.select_targets(self.lesions)
         self.sod_nadir = self.baseline_sod
         self._trace_scan()
@@ -391,7 +393,7 @@ class Patient:
         clone.advance(t)
         clone.remaining = 0.0
         stream = self.streams.clock(lesion.slot, clone.index)
-        death_share = p.death_kappa_per_month * lesion.organ.death_weight / CELLS_PER_DEATH_UNIT
+        death_share = lesion.death_coefficient(clone, p)
         seeding_share = (p.seeding_rate_per_cell_month * regime.seeding_weight[clone.index]
                          if p.seeding_rate_per_cell_month > 0.0 else 0.0)
         x = stream.uniform() * clone.hazard_coef
@@ -579,6 +581,12 @@ class Patient:
             if not any_left:
                 lesion.alive = False
 
+    def _cns_sum(self) -> float:
+        """Summed measured diameter (mm) of the brain lesions seen at baseline, now."""
+        return sum(lesion.measured_mm for lesion in self.lesions
+                   if lesion.organ.index == BRAIN and lesion.visible_at_baseline
+                   and lesion.alive and lesion.measured_mm > 0.0)
+
     def _first_line_decision(self, read: imaging.Assessment, visible_now: list[Lesion],
                              pathway: CarePathway | None) -> None:
         """On the first-line TKI: chart the response; at progression, oligo-progression LAT
@@ -589,6 +597,9 @@ class Patient:
         if (not self.first_pd_seen and read.response <= RESP_PR
                 and math.isnan(self.chart.response_months)):
             self.chart.response_months = self.t  # first scan read as CR or PR (unconfirmed)
+        if (not self.first_pd_seen and read.response != RESP_PD and self.cns_baseline_mm > 0.0
+                and self._cns_sum() <= L.CNS_RESPONSE_RATIO * self.cns_baseline_mm):
+            self.chart.cns_response = 1.0
         if (self.scan_number == self.outcome_scan and not self.first_pd_seen
                 and read.response != RESP_PD):
             self.chart.n_visible_at_consolidation = len(visible_now)
@@ -667,7 +678,7 @@ class Patient:
         chart, t = self.chart, self.t
         chart.pfs_months = t
         chart.pfs_event = 1.0
-        existing = new = cns = False
+        existing = new = cns = cns_new = False
         residual_only = self.scan_number > self.outcome_scan and self.outcome_scan > 0
         for lesion in read.progressing:
             if lesion.visible_at_baseline:
@@ -676,6 +687,7 @@ class Patient:
                 new = True
             if lesion.organ.index == BRAIN:
                 cns = True
+                cns_new = cns_new or not lesion.visible_at_baseline
             if not lesion.visible_at_consolidation:
                 residual_only = False
         if not read.progressing:  # progression of the sum or of a non-target only
@@ -687,6 +699,7 @@ class Patient:
         chart.n_progressing_at_first_pd = len(read.progressing)
         chart.oligo_pd_at_first_pd = 1.0 if oligo else 0.0
         chart.cns_progression = 1.0 if cns else 0.0
+        chart.cns_new_lesion_at_first_pd = 1.0 if cns_new else 0.0
         chart.resistance_at_first_pd = lines.dominant_clone(self.lesions, t,
                                                             resistant_only=False)
 
@@ -714,6 +727,7 @@ class Patient:
             chart.n_progressing_at_first_pd = 0.0
             chart.oligo_pd_at_first_pd = 0.0
             chart.cns_progression = 0.0
+            chart.cns_new_lesion_at_first_pd = 0.0
             chart.resistance_at_first_pd = -1.0
         if not self.ttd_charted:
             chart.ttd_months = t_end

@@ -53,6 +53,8 @@ class Chart:
     n_progressing_at_first_pd: float = NAN
     oligo_pd_at_first_pd: float = NAN
     cns_progression: float = NAN
+    cns_new_lesion_at_first_pd: float = NAN
+    cns_response: float = NAN
     resistance_at_first_pd: float = NAN
     n_lat_courses: float = NAN
     n_lesions_ablated: float = NAN

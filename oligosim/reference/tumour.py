@@ -26,7 +26,7 @@ import math
 from dataclasses import dataclass, field
 
 from oligosim.engine._jit import CLONE_S, DRUG_NONE, N_CLONES, N_ORGANS
-from oligosim.reference.inputs import ModelInputs, Organ
+from oligosim.reference.inputs import ModelInputs, Organ, Parameters
 
 INF = math.inf
 CELLS_PER_DEATH_UNIT = 1e12
@@ -260,6 +260,17 @@ class Lesion:
                 tot += grown(c.cells, c.rate, t - c.anchor)
         return tot
 
+    def death_coefficient(self, clone: ClonePopulation, p: Parameters) -> float:
+        """Cancer-death hazard per cell of ``clone`` (DESIGN §2.5): κ·w_organ/10^12.
+
+        ASSUMPTION (``death_regressing_factor`` = φ): a clone that is shrinking (net rate < 0)
+        contributes φ times that; φ = 1 is DESIGN §2.5 as written.
+        """
+        c = p.death_kappa_per_month * self.organ.death_weight / CELLS_PER_DEATH_UNIT
+        if clone.rate < 0.0:
+            c *= p.death_regressing_factor
+        return c
+
     def set_regime(self, clone: ClonePopulation, regime: Regime, inputs: ModelInputs) -> None:
         """Give ``clone`` (already advanced to now) the rate and hazard of ``regime``.
 
@@ -271,7 +282,7 @@ class Lesion:
         p = inputs.params
         o = self.organ.index
         clone.rate = regime.rate[o][clone.index]
-        c = p.death_kappa_per_month * self.organ.death_weight / CELLS_PER_DEATH_UNIT
+        c = self.death_coefficient(clone, p)
         if p.seeding_rate_per_cell_month > 0.0:
             c += p.seeding_rate_per_cell_month * regime.seeding_weight[clone.index]
         if clone.index == CLONE_S:

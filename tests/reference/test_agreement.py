@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from oligosim import default_parameters
 from oligosim.engine import _jit as J
 from oligosim.scenario import CompiledScenario, compile_scenario, load_scenario, parse_scenario
 from tests.conftest import make_scenario
@@ -146,3 +147,12 @@ def test_between_patient_growth_spread(six_strategies: list[dict], strategy: str
     cs = compile_scenario(make_scenario(six_strategies, n_patients=300, seed=13,
                                         parameters={"growth_patient_sdlog": 0.8}))
     _assert_agree(cs, strategy, 300, 13)
+
+
+@pytest.mark.parametrize("strategy", ["osimertinib", "gefitinib_or_erlotinib"])
+def test_regressing_disease_death_factor(strategy: str) -> None:
+    """death_regressing_factor < 1: a clone's death coefficient follows the sign of its rate,
+    which changes with every drug switch (brain sanctuary on a 1G TKI, resistance, chemo)."""
+    sc = load_scenario(REPO / "scenarios" / "trials" / "flaura.toml")
+    params = default_parameters().replace(death_regressing_factor=0.2)
+    _assert_agree(compile_scenario(sc, params), strategy, 300, 2018)
