@@ -110,6 +110,8 @@ class ModelValue:
     status: str = "ok"
     #: For a median not reached: the follow-up it exceeds (months), else NaN.
     bound: float = math.nan
+    #: For a share: the number of simulated patients it is a share of, else NaN.
+    n: float = math.nan
 
     @classmethod
     def not_computable(cls, reason: str) -> ModelValue:
@@ -118,7 +120,7 @@ class ModelValue:
     def with_proxy(self, reason: str) -> ModelValue:
         """The same estimate marked as a proxy (reasons accumulate)."""
         status = f"proxy: {reason}" if self.status == "ok" else f"{self.status}; {reason}"
-        return ModelValue(self.value, self.lo, self.hi, status, self.bound)
+        return ModelValue(self.value, self.lo, self.hi, status, self.bound, self.n)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,7 +248,7 @@ def _share(mask: np.ndarray) -> ModelValue:
         return _EMPTY
     p = float(mask.mean())
     lo, hi = wilson_interval(p, m)
-    return ModelValue(p, lo, hi)
+    return ModelValue(p, lo, hi, n=float(m))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -395,6 +397,20 @@ def _local_control(target: Target, parameters: ParameterSet) -> ModelValue:
     return ModelValue(v, v, v, f"proxy: {_PROXY_LC}")
 
 
+def _likelihood_centre(target: Target, mv: ModelValue) -> float:
+    """The model value the likelihood is centred on.
+
+    For a share of x among m simulated patients, the Jeffreys posterior mean
+    (x + 1/2)/(m + 1), not x/m: a share of 0 is an estimate, not an exact 0, and a
+    beta-binomial centred on 0 scores any published count as almost impossible (a jump of
+    ~50 log-units between seeds for one simulated patient more or less). Everything else
+    (medians, hazard ratios, Kaplan–Meier landmarks) uses the value.
+    """
+    if target.scale != "log" and math.isfinite(mv.n) and mv.n > 0.0:
+        return (mv.value * mv.n + 0.5) / (mv.n + 1.0)
+    return mv.value
+
+
 def _row(target: Target, mv: ModelValue) -> dict[str, object]:
     """One report row. A median not reached scores its log-likelihood at the follow-up it
     exceeds: an upper bound of the likelihood when the published median is shorter."""
@@ -405,7 +421,8 @@ def _row(target: Target, mv: ModelValue) -> dict[str, object]:
     ll = math.nan
     if target.value is not None and target.sd is not None:
         if finite:
-            ll = log_likelihood(target, mv.value, se if math.isfinite(se) else 0.0)
+            ll = log_likelihood(target, _likelihood_centre(target, mv),
+                                se if math.isfinite(se) else 0.0)
         elif math.isfinite(mv.bound) and target.value < mv.bound:
             ll = log_likelihood(target, mv.bound)
     return {

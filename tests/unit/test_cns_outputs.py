@@ -36,7 +36,8 @@ def default() -> pd.DataFrame:
 
 def test_cns_response_is_missing_exactly_without_baseline_brain(default: pd.DataFrame) -> None:
     cns = default["cns_at_baseline"]
-    assert cns.any() and (~cns).any()
+    assert cns.any()
+    assert (~cns).any()
     assert default.loc[~cns, "cns_response"].isna().all()
     assert default.loc[cns, "cns_response"].notna().all()
 

@@ -212,7 +212,8 @@ def test_not_verified_figures_are_excluded_or_widened() -> None:
             assert "weight 0" in t.note.lower(), t.id
         else:
             assert t.weight <= 0.25, t.id
-            assert t.effective_n is not None and t.effective_n <= 30, t.id
+            assert t.effective_n is not None, t.id
+            assert t.effective_n <= 30, t.id
             assert "wide sd" in t.note.lower(), t.id
 
 
@@ -393,3 +394,22 @@ def _target_from_dict(record: dict) -> Target:
     t = Target.model_validate(record)
     sd, basis = derive_sd(t)
     return t.model_copy(update={"sd": sd, "sd_basis": basis})
+
+
+def test_a_simulated_share_of_zero_is_an_estimate_not_an_exact_zero() -> None:
+    """The report's likelihood centres a share of x in m simulated patients on the Jeffreys
+    posterior mean (x + 1/2)/(m + 1): 0 of 90 scores close to 1 of 90 (within 3 log-units),
+    not ~50 log-units below it as a beta-binomial centred on exactly 0 would."""
+    from oligosim.calibration.validate import ModelValue, _row
+
+    t = next(x for x in TARGETS if x.id == "flaura.cns.osi.new_cns_lesions")
+    ll = {}
+    for x in (0, 1):
+        lo, hi = wilson_interval(x / 90, 90)
+        ll[x] = _row(t, ModelValue(x / 90, lo, hi, n=90.0))["log_likelihood"]
+    assert math.isfinite(ll[0])
+    assert ll[1] - 3.0 < ll[0] < ll[1]
+    lo, hi = wilson_interval(0.12, 400)
+    row = _row(t, ModelValue(0.12, lo, hi, n=400.0))
+    assert row["log_likelihood"] == pytest.approx(
+        log_likelihood(t, 48.5 / 401.0, (hi - lo) / (2 * 1.959963984540054)), rel=1e-9)
