@@ -81,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="worker processes (default 2)")
     cal.add_argument("--resume", action="store_true",
                      help="continue from the checkpoint of an interrupted run")
+    cal.add_argument("--start", default=None, metavar="FILE",
+                     help="start CMA-ES at the free parameters of a calibrated parameter file "
+                          "(e.g. oligosim/data/calibration/calibrated.json) instead of the "
+                          "literature defaults; parameters it does not free start at theirs")
+    cal.add_argument("--sigma0", type=float, default=None,
+                     help="CMA-ES initial step on the unit cube (default 0.15; smaller "
+                          "for a --start near the optimum)")
     cal.add_argument("--scenarios-dir", default=None,
                      help="folder holding trials/*.toml (as for validate)")
     cal.add_argument("--targets", default=None,
@@ -449,7 +456,13 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
     given = {"n_patients": args.patients, "seed": args.seed, "generations": args.generations,
              "popsize": args.popsize, "walkers": args.walkers, "steps": args.steps,
-             "n_draws": args.draws, "workers": args.workers}
+             "n_draws": args.draws, "workers": args.workers, "sigma0": args.sigma0}
+    if args.start is not None:
+        from oligosim.calibration.free import FREE_PARAMETERS
+        from oligosim.params import load_parameter_file
+
+        start_set = load_parameter_file(args.start)
+        given["start"] = {p.name: float(start_set[p.name]) for p in FREE_PARAMETERS}
     config = replace(CalibrationConfig(), **{k: v for k, v in given.items() if v is not None})
 
     def progress(stage: str, done: int, total: int, best: float) -> None:

@@ -77,6 +77,9 @@ class CalibrationConfig:
     n_draws: int = 200
     workers: int = 2
     validation_seed: int = 20261127
+    #: Free-parameter values CMA-ES starts from (e.g. a previous calibration, ``--start``);
+    #: None: the literature defaults. Missing names take their literature value.
+    start: dict[str, float] | None = None
 
     def check(self) -> None:
         """Raise :class:`OligosimInputError` on an impossible setting."""
@@ -93,6 +96,17 @@ class CalibrationConfig:
             "n_draws": (self.n_draws >= 1, ">= 1"),
             "workers": (self.workers >= 1, ">= 1"),
         }
+        if self.start is not None:
+            names = {p.name for p in FREE_PARAMETERS}
+            for name, value in self.start.items():
+                if name not in names:
+                    raise OligosimInputError("calibration start names a parameter that is "
+                                             "not free", field="start", value=name,
+                                             allowed=", ".join(sorted(names)))
+                if not math.isfinite(value):
+                    raise OligosimInputError("calibration start value is not finite",
+                                             field=f"start.{name}", value=value,
+                                             allowed="a finite number")
         for name, (ok, allowed) in rules.items():
             if not ok:
                 raise OligosimInputError(f"calibration setting {name} out of range",
@@ -263,7 +277,8 @@ def _run_cma(state: dict[str, Any], config: CalibrationConfig, evaluate: _Evalua
     import cma
 
     if "cma" not in state:
-        x0 = np.clip(to_unit(ParameterSet()), 0.02, 0.98)
+        start = ParameterSet().replace(**config.start) if config.start else ParameterSet()
+        x0 = np.clip(to_unit(start), 0.02, 0.98)
         opts = {"bounds": [0.0, 1.0], "popsize": config.popsize, "verbose": -9,
                 "randn": PhiloxNormal(config.seed), "maxiter": config.generations,
                 "tolfun": 1e-4, "tolx": 1e-4}

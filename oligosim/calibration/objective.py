@@ -3,9 +3,10 @@
 ``log L(θ) = Σ_i w_i · ℓ_i(θ)`` over the targets with a value, where ``ℓ_i`` is
 :func:`oligosim.calibration.targets.log_likelihood` (log-medians and log-HRs Normal with the
 published sd plus the model's Monte Carlo variance — a synthetic likelihood; proportions
-beta-binomial, a simulated share centred on its Jeffreys posterior mean). Every evaluation simulates the same patients (common random numbers: one seed for
-all θ), so ``log L`` is a deterministic function of θ and differences between nearby θ are
-not blurred by patient noise.
+beta-binomial, a simulated share centred on its Jeffreys posterior mean). Every evaluation
+simulates the same patients (common random numbers: one seed for all θ), so ``log L`` is a
+deterministic function of θ and differences between nearby θ are not blurred by patient
+noise.
 
 A target the model cannot estimate at θ although it can in general (no event in an arm, a
 landmark beyond follow-up) scores :data:`UNESTIMABLE_LOG_LIKELIHOOD` (ASSUMPTION: a fixed

@@ -142,6 +142,32 @@ def test_resume_refuses_other_settings(tmp_path: Path) -> None:
         calibrate(tmp_path / "c.json", TINY, targets=SUBSET[:5], resume=True)
 
 
+def test_start_begins_the_search_at_the_given_parameters(tmp_path: Path) -> None:
+    """--start: with a tiny first step every first-generation candidate lies at the start."""
+    import pickle
+
+    start = {p.name: p.value(0.3) for p in FREE_PARAMETERS}
+    config = CalibrationConfig(**{**TINY.__dict__, "start": start, "sigma0": 1e-4})
+
+    def stop(stage: str, done: int, _t: int, _b: float) -> None:
+        raise _StopError
+
+    with pytest.raises(_StopError):
+        calibrate(tmp_path / "s.json", config, targets=SUBSET, progress=stop)
+    state_file = tmp_path / "s_calibration" / "checkpoint" / "state.pkl"
+    with state_file.open("rb") as fh:
+        state = pickle.load(fh)
+    np.testing.assert_allclose(state["best"][1], 0.3, atol=1e-3)
+
+
+def test_a_start_outside_the_free_parameters_is_named() -> None:
+    bad = CalibrationConfig(**{**TINY.__dict__, "start": {"cells_per_cm3": 1e9}})
+    with pytest.raises(OligosimInputError) as err:
+        bad.check()
+    assert "start" in str(err.value)
+    assert "cells_per_cm3" in str(err.value)
+
+
 @pytest.mark.parametrize(("field", "value", "allowed"), [
     ("walkers", 3, "even and >="), ("popsize", 2, ">= 4"), ("sigma0", 0.9, "(0, 0.5]"),
     ("n_draws", 10_000, "<= walkers x")])
