@@ -376,13 +376,23 @@ def _run_mcmc(state: dict[str, Any], config: CalibrationConfig, evaluate: _Evalu
 def _effective_sample_size(chain: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Per-parameter ESS of a (steps, walkers, d) chain from emcee's integrated
     autocorrelation time (``quiet``: a short chain gives a lower-bound warning, not an error).
+
+    A walker that made no move in the kept steps has no autocorrelation (0/0 in emcee's
+    normalisation): it is left out of that parameter's estimate, and the ESS counts the
+    walkers that were used.
     """
     import emcee
 
-    steps, walkers, _ = chain.shape
-    tau = emcee.autocorr.integrated_time(chain, quiet=True)
-    tau = np.maximum(tau, 1.0)
-    return steps * walkers / tau
+    steps, _walkers, d = chain.shape
+    ess = np.full(d, np.nan)
+    for j in range(d):
+        x = chain[:, :, j]
+        moving = np.ptp(x, axis=0) > 0.0
+        if moving.sum() < 2:
+            continue
+        tau = emcee.autocorr.integrated_time(x[:, moving, None], quiet=True)[0]
+        ess[j] = steps * int(moving.sum()) / max(float(tau), 1.0)
+    return ess
 
 
 def _posterior(state: dict[str, Any], config: CalibrationConfig

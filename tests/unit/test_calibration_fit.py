@@ -245,3 +245,17 @@ def test_calibrate_resumes_after_sigkill(tmp_path: Path) -> None:
     a, b = _outputs(ref), _outputs(out)
     for name in a:
         pd.testing.assert_frame_equal(a[name], b[name])
+
+
+def test_effective_sample_size_leaves_out_a_walker_that_never_moved() -> None:
+    """A stuck walker (0/0 in emcee's normalisation) used to make the ESS NaN. Independent
+    draws have τ ≈ 1, so the ESS is about steps × moving walkers (here 200 × 9 = 1800;
+    emcee's estimate of τ for white noise is within ±15% at this length)."""
+    from oligosim.calibration.fit import _effective_sample_size
+
+    rng = np.random.default_rng(3)
+    chain = rng.standard_normal((200, 10, 2))
+    chain[:, 0, :] = 0.25  # the stuck walker
+    ess = _effective_sample_size(chain)
+    assert np.isfinite(ess).all()
+    np.testing.assert_allclose(ess, 1800.0, rtol=0.15)

@@ -48,6 +48,8 @@ def _patients() -> pd.DataFrame:
                         "not_reached", "best_supportive_care"],
         "cns_progression": [False, True, False, False, False],
         "cns_at_baseline": [True, True, False, False, False],
+        "cns_new_lesion_at_first_pd": [False, True, False, False, False],
+        "cns_response": pd.array([True, False, None, None, None], dtype="boolean"),
         "response_months": [2.0, 3.0, NAN, NAN, 1.5],
         "n_grade3_toxicity": [0, 0, 1, 0, 0],
     }
@@ -147,6 +149,8 @@ def test_landmark_rate_from_the_consolidation_scan(results: Results) -> None:
         ("treatment_death_share", 1 / 5, False),
         ("second_line_osimertinib_share", 2 / 5, False),
         ("cns_progression_share", 1 / 5, True),           # CNS at first PD only
+        ("cns_new_lesion_progression_share", 1 / 5, True),  # new brain lesion at first PD
+        ("cns_orr", 1 / 2, True),                         # of the 2 with brain lesions
         ("grade3_pneumonitis_share", 1 / 5, True),        # any grade-3 LAT toxicity
     ],
 )
@@ -176,7 +180,8 @@ def test_duration_of_response_counts_responders_from_their_first_response(
     assert mv.status == "ok"
 
 
-@pytest.mark.parametrize("endpoint", ["cns_orr", "grade3_trae_share"])
+@pytest.mark.parametrize("endpoint", ["share_resistance_her2_amplification",
+                                      "grade3_trae_share"])
 def test_not_computable_endpoints_give_nan_and_a_reason(results: Results,
                                                         endpoint: str) -> None:
     """Endpoints the engine cannot give yet are reported, not faked."""
