@@ -81,8 +81,7 @@ FREE_PARAMETERS: tuple[FreeParameter, ...] = (
     _p("death_regressing_factor", "ASSUMPTION 1 in the defaults (DESIGN §2.5 as written): "
        "how much shrinking disease counts towards cancer death. At 1, 13% of FLAURA-like "
        "patients died of their baseline burden before the first scan; the early OS "
-       "landmarks (FLAURA 18-month, NROG-CN-002 12-month) identify it", lo=0.0, hi=1.0,
-       log=False),
+       "landmarks (FLAURA 18-month, NROG-CN-002 12-month) identify it"),
     _p("alpha_mean_per_gy", "radiosensitivity: local control by site and dose (TARGETS §4)"),
     _p("alpha_sd_per_gy", "heterogeneity of radiosensitivity: the spread of local control "
        "across doses (brain SRS 24/18/15 Gy, lung 60 Gy/15)"),

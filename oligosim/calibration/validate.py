@@ -21,8 +21,8 @@ lifelines-backed functions the run summary uses):
 Each row has a ``status``: ``ok``; ``proxy: ...`` (computed, but not exactly the published
 quantity — the reason is given); ``not reached: ...`` / ``not estimable: ...`` (the model's
 median lies beyond the follow-up, or a hazard ratio or landmark rate cannot be estimated:
-model NaN); or ``not computable: ...`` (model NaN, ``within`` False), for example the CNS
-response rate, which needs a CNS-specific response the engine does not output.
+model NaN); or ``not computable: ...`` (model NaN, ``within`` False), for example grade ≥3
+TKI toxicity, which the model does not simulate.
 """
 
 from __future__ import annotations
@@ -406,7 +406,7 @@ def _likelihood_centre(target: Target, mv: ModelValue) -> float:
     ~50 log-units between seeds for one simulated patient more or less). Everything else
     (medians, hazard ratios, Kaplan–Meier landmarks) uses the value.
     """
-    if target.scale != "log" and math.isfinite(mv.n) and mv.n > 0.0:
+    if math.isfinite(mv.n) and mv.n > 0.0:  # only shares carry n
         return (mv.value * mv.n + 0.5) / (mv.n + 1.0)
     return mv.value
 

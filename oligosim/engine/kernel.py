@@ -759,7 +759,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                 best = resp
             if not first_pd and resp <= RESP_PR and np.isnan(out[O_RESP_T]):
                 out[O_RESP_T] = t  # first scan read as CR or PR (unconfirmed)
-            if (not first_pd and resp != RESP_PD and cns_base > 0.0
+            if (not first_pd and resp != RESP_PD and out[O_CNS_RESP] == 0.0
                     and _cns_sum(lesion, nles, meas) <= CNS_RESPONSE_RATIO * cns_base):
                 out[O_CNS_RESP] = 1.0
             if scan_no == outcome_cons_scan and not first_pd and resp != RESP_PD:

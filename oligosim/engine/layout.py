@@ -56,7 +56,8 @@ OUTPUT_COLUMNS = (
 N_OUT = len(OUTPUT_COLUMNS)
 # cns_response, ASSUMPTION (stands in for CNS RECIST/RANO, unconfirmed): a first-line scan
 # before the first PD on which the brain lesions seen at baseline sum to <= 70% of their
-# baseline diameter (RECIST's 30% partial-response threshold; all gone counts too).
+# baseline diameter (RECIST 1.1's 30% partial-response threshold, Eisenhauer 2009; all gone
+# counts too).
 CNS_RESPONSE_RATIO = 0.7
 
 # --- resource-use accumulators (DESIGN.md §2.12): acc[i, v * N_ACC_Q + q] -------------

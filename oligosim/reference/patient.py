@@ -597,7 +597,8 @@ class Patient:
         if (not self.first_pd_seen and read.response <= RESP_PR
                 and math.isnan(self.chart.response_months)):
             self.chart.response_months = self.t  # first scan read as CR or PR (unconfirmed)
-        if (not self.first_pd_seen and read.response != RESP_PD and self.cns_baseline_mm > 0.0
+        if (not self.first_pd_seen and read.response != RESP_PD
+                and self.chart.cns_response == 0.0
                 and self._cns_sum() <= L.CNS_RESPONSE_RATIO * self.cns_baseline_mm):
             self.chart.cns_response = 1.0
         if (self.scan_number == self.outcome_scan and not self.first_pd_seen
