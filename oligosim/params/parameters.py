@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -265,14 +266,36 @@ def load_parameter_file(path: str | os.PathLike[str]) -> ParameterSet:
     except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
         raise ParameterError(f"not a calibrated parameter file ({exc})", file=str(p),
                              allowed="the JSON written by `oligosim calibrate`") from None
+    _check_free_parameters(doc["free_parameters"], str(p))
     return _from_calibration(doc, str(p))
+
+
+def _check_free_parameters(free: Any, file: str) -> None:
+    """Raise :class:`ParameterError` naming the entry unless ``free`` maps known parameter
+    names to ``{"value": finite number, ...}``."""
+    if not isinstance(free, Mapping):
+        raise ParameterError("free_parameters is not a table", file=file,
+                             field="free_parameters", value=type(free).__name__,
+                             allowed='{name: {"value": number, ...}}')
+    for name, entry in free.items():
+        if name not in SPECS:
+            raise ParameterError("unknown parameter", file=file,
+                                 field=f"free_parameters.{name}", value=name,
+                                 allowed="a parameter of oligosim.params.SPECS")
+        value = entry.get("value") if isinstance(entry, Mapping) else None
+        if (isinstance(value, bool) or not isinstance(value, int | float)
+                or not math.isfinite(value)):
+            raise ParameterError("free parameter has no finite value", file=file,
+                                 field=f"free_parameters.{name}.value", value=value,
+                                 allowed='{"value": a finite number}')
 
 
 def _from_calibration(doc: Mapping[str, Any], source: str) -> ParameterSet:
     values = {k: v["value"] for k, v in doc["free_parameters"].items()}
     stamp = f"calibrated by oligosim calibrate ({doc['created']}, {doc['method']})"
-    provenance = {k: f"{stamp}; prior {v['prior_scale']} {v['prior']}, free because: "
-                     f"{v['reason']}; literature default: {SPECS[k].source}"
+    provenance = {k: f"{stamp}; prior {v.get('prior_scale', 'not recorded')} "
+                     f"{v.get('prior', '')}, free because: {v.get('reason', 'not recorded')}; "
+                     f"literature default: {SPECS[k].source}"
                   for k, v in doc["free_parameters"].items()}
     return ParameterSet(values, name=f"calibrated-{doc['created'][:10]}",
                         source=source, provenance=provenance)

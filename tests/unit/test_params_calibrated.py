@@ -80,3 +80,31 @@ def test_parameter_file_errors_name_the_file(tmp_path: Path) -> None:
     out_of_range.write_text(json.dumps(doc))
     with pytest.raises(ParameterError, match="occult_mu0"):
         load_parameter_file(out_of_range)
+
+
+@pytest.mark.parametrize(("edit", "field"), [
+    (lambda f: f.update(bogus_rate={"value": 1.0}), "free_parameters.bogus_rate"),
+    (lambda f: f["occult_mu0"].pop("value"), "free_parameters.occult_mu0.value"),
+    (lambda f: f["occult_mu0"].update(value="high"), "free_parameters.occult_mu0.value"),
+    (lambda f: f["occult_mu0"].update(value=float("nan")), "free_parameters.occult_mu0.value"),
+])
+def test_parameter_file_entry_errors_name_file_and_field(tmp_path: Path, edit, field) -> None:
+    doc = shipped_calibration()
+    edit(doc["free_parameters"])
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ParameterError, match=r"edited\.json") as err:
+        load_parameter_file(path)
+    assert field in str(err.value)
+
+
+def test_parameter_file_without_prior_records_still_loads(tmp_path: Path) -> None:
+    """A hand-edited start file (``calibrate --start``) may give only values."""
+    doc = shipped_calibration()
+    doc["free_parameters"] = {k: {"value": v["value"]}
+                              for k, v in doc["free_parameters"].items()}
+    path = tmp_path / "values_only.json"
+    path.write_text(json.dumps(doc))
+    ps = load_parameter_file(path)
+    assert ps["occult_mu0"] == doc["free_parameters"]["occult_mu0"]["value"]
+    assert "not recorded" in ps.sources()["occult_mu0"]
