@@ -63,7 +63,7 @@ class CalibrationConfig:
     """Settings of one calibration (recorded in ``calibration.json``).
 
     Defaults are sized for §7 P6 (≤ 30 min on 2 cores): ~1,300 CMA-ES evaluations and
-    ~2,000 MCMC evaluations (50 walkers, twice the 25 free parameters) at 400 patients per
+    ~2,200 MCMC evaluations (54 walkers, twice the 27 free parameters) at 400 patients per
     arm.
     """
 
@@ -72,7 +72,7 @@ class CalibrationConfig:
     generations: int = 110
     popsize: int = 12
     sigma0: float = 0.15
-    walkers: int = 50
+    walkers: int = 54
     steps: int = 40
     n_draws: int = 200
     workers: int = 2

@@ -116,6 +116,14 @@ FREE_PARAMETERS: tuple[FreeParameter, ...] = (
        "0.9/month gives ~78% complete responses, far above FLAURA's)"),
     _p("kill_rate_osimertinib_per_month", "as 1G, for osimertinib (FLAURA ORR 80%)"),
     _p("penetration_brain_tki_1g", "CNS progression on 1G TKIs (FLAURA CNS 39%)"),
+    _p("penetration_brain_osimertinib", "DESIGN §2.2 gives ~0.8, an approximate figure; "
+       "at 0.8 the calibrated kill rate left FLAURA's CNS subgroup on osimertinib with "
+       "10% CNS progression (published 20%) and no new CNS lesions (12%). The FLAURA CNS "
+       "progression, new-lesion and CNS response figures identify it"),
+    _p("sensitivity_l858r", "ASSUMPTION in the defaults (L858R responds less than exon 19 "
+       "deletions); with every lesion equally sensitive the model gave too few "
+       "non-responders (FLAURA ORR 87% and 84% against 80% and 76%). ORR and PFS of both "
+       "FLAURA arms (37% L858R in its scenario) identify it"),
 )
 
 

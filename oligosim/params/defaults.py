@@ -191,7 +191,9 @@ DRUG_SCALARS: dict[str, Spec] = {
                                             prior=(0.3, 2.1)),
     "kill_rate_platinum_pemetrexed_per_month": Spec(0.10, -2.0, 10.0, "1/month",
                                                     "ASSUMPTION: slow net shrinkage during "
-                                                    "induction; calibrated", prior=(-0.2, 0.6)),
+                                                    "induction (not calibrated: only the "
+                                                    "down-weighted non-EGFR CURB cohort "
+                                                    "informs it)", prior=(-0.2, 0.6)),
     "kill_rate_pemetrexed_maintenance_per_month": Spec(-0.15, -2.0, 10.0, "1/month",
                                                        "ASSUMPTION: cytostatic (slows growth "
                                                        "by half)", prior=(-0.3, 0.2)),
