@@ -121,9 +121,9 @@ FREE_PARAMETERS: tuple[FreeParameter, ...] = (
        "10% CNS progression (published 20%) and no new CNS lesions (12%). The FLAURA CNS "
        "progression, new-lesion and CNS response figures identify it"),
     _p("sensitivity_l858r", "ASSUMPTION in the defaults (L858R responds less than exon 19 "
-       "deletions); with every lesion equally sensitive the model gave too few "
-       "non-responders (FLAURA ORR 87% and 84% against 80% and 76%). ORR and PFS of both "
-       "FLAURA arms (37% L858R in its scenario) identify it"),
+       "deletions); at the default 0.85 the model gave too few non-responders (FLAURA ORR "
+       "87% and 84% against 80% and 76%). ORR and PFS of both FLAURA arms (37% L858R in its "
+       "scenario) identify it"),
 )
 
 
