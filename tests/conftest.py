@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -40,3 +42,11 @@ def six_strategies() -> list[dict]:
          "consolidative_lat": {"time_months": 3.0, "max_lesions": 4},
          "oligo_pd_lat": {"max_lesions": 3, "max_courses": 2}},
     ]
+
+
+def assert_standard_log_normal(log_values: np.ndarray, sdlog: float) -> None:
+    """``log_values`` look like N(0, sdlog²): mean and sd each within 4 Monte Carlo SE
+    (SE of the mean sdlog/√n; of the sd ≈ sdlog/√(2n))."""
+    n = log_values.size
+    assert abs(log_values.mean()) < 4 * sdlog / math.sqrt(n)
+    assert abs(log_values.std(ddof=1) - sdlog) < 4 * sdlog / math.sqrt(2 * n)

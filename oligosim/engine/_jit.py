@@ -111,6 +111,9 @@ DRUGS = (
 N_DRUGS = len(DRUGS)
 DRUG_NONE, DRUG_TKI1G, DRUG_TKI2G, DRUG_OSI, DRUG_PLATINUM, DRUG_PEM_MAINT, DRUG_LATER = \
     range(N_DRUGS)
+EGFR_TKIS = (DRUG_TKI1G, DRUG_TKI2G, DRUG_OSI)
+"""The EGFR tyrosine-kinase inhibitors: the drugs the EGFR subtype and the patient's
+EGFR-TKI sensitivity multiplier act on (DESIGN.md §2.4 σ_subtype)."""
 FIRST_LINE_TKIS = {"gefitinib": DRUG_TKI1G, "erlotinib": DRUG_TKI1G, "icotinib": DRUG_TKI1G,
                    "tki_1g": DRUG_TKI1G, "afatinib": DRUG_TKI2G, "tki_2g": DRUG_TKI2G,
                    "osimertinib": DRUG_OSI}
@@ -198,6 +201,7 @@ SCALAR_PARAMS = (
     "gompertz_b_male_per_year",
     "gompertz_a_female_per_year",
     "gompertz_b_female_per_year",
+    "tki_sensitivity_patient_sdlog",
 )
 P = {name: i for i, name in enumerate(SCALAR_PARAMS)}
 N_SCALAR_PARAMS = len(SCALAR_PARAMS)
@@ -205,7 +209,8 @@ N_SCALAR_PARAMS = len(SCALAR_PARAMS)
  P_KAPPA_REGRESSING, P_RHO, P_MEAS_SD, P_CLONOGEN, P_ALPHA_MEAN, P_ALPHA_SD, P_AB, P_SURG_R0,
  P_SURG_RESID, P_T790M_SENS, P_SECOND_LINE, P_LATER_LINE, P_PLATINUM_MONTHS, P_LAT_DELAY,
  P_PACKET, P_PRIM_MED, P_PRIM_SD, P_MET_MED, P_MET_SD, P_NODE_MED, P_NODE_P, P_AGE_MEAN,
- P_AGE_SD, P_FEMALE, P_GOMP_A_M, P_GOMP_B_M, P_GOMP_A_F, P_GOMP_B_F) = range(N_SCALAR_PARAMS)
+ P_AGE_SD, P_FEMALE, P_GOMP_A_M, P_GOMP_B_M, P_GOMP_A_F, P_GOMP_B_F, P_TKI_SDLOG) = \
+    range(N_SCALAR_PARAMS)
 
 # Per-organ properties: organ_table[organ, field]
 ORGAN_FIELDS = (

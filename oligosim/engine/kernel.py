@@ -50,6 +50,7 @@ from oligosim.engine._jit import (
     DRUG_PLATINUM,
     DRUG_TKI1G,
     DRUG_TKI2G,
+    EGFR_TKIS,
     JIT,
     JIT_PARALLEL,
     LINE_BSC,
@@ -107,6 +108,7 @@ from oligosim.engine._jit import (
     P_SURG_R0,
     P_SURG_RESID,
     P_T790M_SENS,
+    P_TKI_SDLOG,
     PAT_BOTH,
     PAT_EXISTING,
     PAT_NEW,
@@ -231,6 +233,7 @@ from oligosim.engine.layout import (
     O_RESP_T,
     O_SECOND,
     O_SUBTYPE,
+    O_TKI_SENS,
     O_TTD,
     O_TTD_EV,
     R_CLOCK0,
@@ -481,6 +484,16 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
     z_growth = rng.normal(table, rb, seed, pid)
     g0 = sc[P_G0] * math.exp(sc[P_G_SDLOG] * z_growth)
     out[O_GROWTH] = g0
+    # ASSUMPTION (params/defaults.py tki_sensitivity_patient_sdlog): a patient-level
+    # multiplier exp(s·Z) on the effect of every EGFR TKI, shared by the patient's lesions and
+    # drugs; drawn whatever s is, like Z above.
+    z_tki = rng.normal(table, rb, seed, pid)
+    tki_mult = math.exp(sc[P_TKI_SDLOG] * z_tki)
+    out[O_TKI_SENS] = tki_mult
+    psig = sigma.copy()
+    for d in EGFR_TKIS:
+        for st in range(psig.shape[0]):
+            psig[st, d] = sigma[st, d] * tki_mult
     # occult micrometastases: Poisson(μ0 + μ1·n_visible_mets), log-uniform sizes
     ro = ROW_OCCULT
     n_occ = int(rng.poisson(table, ro, seed, pid, sc[P_MU0] + sc[P_MU1] * n_mets))
@@ -629,7 +642,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                 lesion[l, LF_PLANNED] = 0.0
 
     # start first-line drug: set every clock
-    fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, sigma, cost, mut)
+    fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, psig, cost, mut)
     for l in range(nles):
         for k in range(N_CLONES):
             if clone[l, k, C_N] > 0.0:
@@ -721,7 +734,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
             _acc_interval(acc, econ, t_mark, t, drug, not first_pd)
             t_mark = t
             drug = DRUG_PEM_MAINT
-            fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, sigma, cost, mut)
+            fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, psig, cost, mut)
             _set_regime(nles, t, reg, sc, org, lesion, clone)
             if traced:
                 n_ev = _trace(tr_ev, n_ev, t, EV_DRUG, -1, drug)
@@ -802,7 +815,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                 t_mark = t
                 line, drug, chemo_switch = _next_line(t, tki, pol, sc, lesion, clone, nles,
                                                       table, seed, pid, out)
-                fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, sigma, cost,
+                fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, psig, cost,
                             mut)
                 _set_regime(nles, t, reg, sc, org, lesion, clone)
                 rebaseline(lesion, nles, meas)
@@ -839,7 +852,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                 line = LINE_BSC
                 drug = DRUG_NONE
             chemo_switch = INF
-            fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, sigma, cost, mut)
+            fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, psig, cost, mut)
             _set_regime(nles, t, reg, sc, org, lesion, clone)
             rebaseline(lesion, nles, meas)
             sod_nadir = sum_of_diameters(lesion, nles, meas)

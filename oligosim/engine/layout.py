@@ -45,13 +45,14 @@ OUTPUT_COLUMNS = (
     "cns_progression", "cns_new_lesion_at_first_pd", "cns_response", "resistance_at_first_pd",
     "n_lat_courses", "n_lesions_ablated",
     "n_local_failures", "n_grade3_toxicity", "age_years", "female", "subtype",
-    "n_occult_baseline", "growth_per_month", "second_line", "max_lesions_used", "error",
+    "n_occult_baseline", "growth_per_month", "tki_sensitivity",
+    "second_line", "max_lesions_used", "error",
 )
 (O_PFS, O_PFS_EV, O_OS, O_OS_EV, O_TTD, O_TTD_EV, O_PFS2, O_PFS2_EV, O_CAUSE, O_BOR, O_RESP_T,
  O_NVIS, O_NORG, O_CNS_BASE, O_NVIS_CONS, O_PATTERN, O_RESID_ONLY, O_NPROG, O_OLIGO_PD, O_CNS,
  O_CNS_NEW, O_CNS_RESP, O_RESIST, O_NLAT,
- O_NABL, O_NLF, O_NTOX, O_AGE, O_FEMALE, O_SUBTYPE, O_NOCC, O_GROWTH, O_SECOND, O_MAXL,
- O_ERROR) = \
+ O_NABL, O_NLF, O_NTOX, O_AGE, O_FEMALE, O_SUBTYPE, O_NOCC, O_GROWTH, O_TKI_SENS, O_SECOND,
+ O_MAXL, O_ERROR) = \
     range(len(OUTPUT_COLUMNS))
 N_OUT = len(OUTPUT_COLUMNS)
 # cns_response, ASSUMPTION (stands in for CNS RECIST/RANO, unconfirmed): a first-line scan

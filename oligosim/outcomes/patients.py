@@ -3,9 +3,11 @@
 Besides the §2.11 columns the table carries what calibration and subgroup analyses need:
 ``age_years``, ``female``, ``subtype``, ``n_occult_baseline`` (occult micrometastases drawn at
 diagnosis), ``growth_per_month`` (the patient's untreated growth rate: g0·exp(s·Z) with
-s = ``growth_patient_sdlog``), ``cns_at_baseline`` (a brain metastasis visible on the
-baseline scan: the FLAURA CNS subgroup), ``response_months`` (first first-line scan read as
-CR or PR, unconfirmed; NaN without a response: duration of response),
+s = ``growth_patient_sdlog``), ``tki_sensitivity`` (the patient's multiplier on the effect of
+every EGFR TKI: exp(s·Z) with s = ``tki_sensitivity_patient_sdlog``), ``cns_at_baseline``
+(a brain metastasis visible on the baseline scan: the FLAURA CNS subgroup),
+``response_months`` (first first-line scan read as CR or PR, unconfirmed; NaN without a
+response: duration of response),
 ``cns_new_lesion_at_first_pd`` (a brain lesion not seen at baseline progresses at the first
 RECIST PD), ``cns_response`` (missing without a brain lesion at baseline; True if the summed
 diameter of the brain lesions seen at baseline fell by ≥ 30% on a first-line scan before the

@@ -54,6 +54,17 @@ SCALARS: dict[str, Spec] = {
                                  "[NV, not in TARGETS.md]); calibrated to the OS and PFS tails "
                                  "(NROG-CN-002 60-month, FLAURA 18-month)",
                                  prior=(0.0, 1.0)),
+    "tki_sensitivity_patient_sdlog": Spec(0.0, 0.0, 1.5, "-",
+                                          "ASSUMPTION: sd of the log of a patient-level "
+                                          "multiplier on the effect of every EGFR TKI "
+                                          "(σ_subtype·exp(s·Z), median 1; 0 = every patient "
+                                          "of a subtype equally sensitive, the model as first "
+                                          "specified). Stands in for primary resistance and "
+                                          "co-mutations that blunt TKI response across drugs "
+                                          "(FLAURA ORR 80%/76% with most patients' tumours "
+                                          "shrinking: TARGETS.md §1); calibrated to ORR and "
+                                          "duration of response",
+                                          prior=(0.0, 1.0)),
     "seeding_rate_per_cell_month": Spec(2e-11, 0.0, 1e-6, "1/(cell·month)",
                                         "ASSUMPTION: chosen so a 1e10-cell tumour seeds about "
                                         "0.2 new lesions per month before establishment; "

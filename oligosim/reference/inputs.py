@@ -58,6 +58,7 @@ class Parameters:
     gompertz_b_male_per_year: float
     gompertz_a_female_per_year: float
     gompertz_b_female_per_year: float
+    tki_sensitivity_patient_sdlog: float
 
 
 @dataclass(frozen=True, slots=True)

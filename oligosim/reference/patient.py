@@ -78,6 +78,7 @@ from oligosim.reference.population import (
     occult_count,
     occult_lesion,
     patient_growth_rate,
+    patient_tki_sensitivity,
     seed_preexisting_resistance,
     visible_lesions,
 )
@@ -206,6 +207,7 @@ class Patient:
         self.lesions: list[Lesion] = []
         self.subtype = 0
         self.growth = self.params.growth_untreated_per_month  # this patient's g0
+        self.tki_sensitivity = 1.0  # this patient's EGFR-TKI sensitivity multiplier
         self.background_death_at = INF
         # imaging
         self.scan_number = 0
@@ -260,6 +262,8 @@ class Patient:
         lesions = visible_lesions(inputs, streams, who.node_involved, met_organs)
         self.growth = patient_growth_rate(inputs, streams)
         chart.growth_per_month = self.growth
+        self.tki_sensitivity = patient_tki_sensitivity(inputs, streams)
+        chart.tki_sensitivity = self.tki_sensitivity
         n_occult = occult_count(inputs, streams, len(met_organs))
         chart.n_occult_baseline = n_occult
         if len(lesions) + n_occult > MAX_LESIONS:
@@ -343,7 +347,8 @@ class Patient:
 
     def start_first_line(self) -> None:
         """First-line TKI: every clone's clock starts (one unit-exponential draw each)."""
-        self.regime = regime(self.inputs, self.drug, self.subtype, self.growth)
+        self.regime = regime(self.inputs, self.drug, self.subtype, self.growth,
+                             self.tki_sensitivity)
         for lesion in self.lesions:
             for clone in lesion.clones:
                 if clone.cells > 0.0:
@@ -521,7 +526,7 @@ class Patient:
     def change_drug(self, drug: int) -> None:
         """Put every living lesion on ``drug`` from now on."""
         self.drug = drug
-        self.regime = regime(self.inputs, drug, self.subtype, self.growth)
+        self.regime = regime(self.inputs, drug, self.subtype, self.growth, self.tki_sensitivity)
         for lesion in self.lesions:
             if lesion.alive:
                 lesion.restart_clocks(self.t, self.regime, self.inputs)

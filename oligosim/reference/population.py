@@ -107,6 +107,17 @@ def patient_growth_rate(inputs: ModelInputs, streams: PatientStreams) -> float:
     return p.growth_untreated_per_month * math.exp(p.growth_patient_sdlog * z)
 
 
+def patient_tki_sensitivity(inputs: ModelInputs, streams: PatientStreams) -> float:
+    """This patient's EGFR-TKI sensitivity multiplier exp(s·Z), Z ~ N(0, 1) (median 1).
+
+    ASSUMPTION (as in the fast engine; params/defaults.py ``tki_sensitivity_patient_sdlog``):
+    the effect of every EGFR TKI varies between patients log-normally, one multiplier for
+    all the patient's lesions and TKIs. Z is drawn whatever s is, after the growth draw.
+    """
+    z = streams.baseline.normal()
+    return math.exp(inputs.params.tki_sensitivity_patient_sdlog * z)
+
+
 def occult_count(inputs: ModelInputs, streams: PatientStreams, n_mets: int) -> int:
     """Number of occult micrometastases: Poisson(μ0 + μ1 · visible metastases)."""
     p = inputs.params

@@ -65,6 +65,7 @@ class Chart:
     subtype: float = NAN
     n_occult_baseline: float = NAN
     growth_per_month: float = NAN
+    tki_sensitivity: float = NAN
     second_line: float = NAN
     max_lesions_used: float = NAN
     error: float = float(L.ERR_NONE)

@@ -6,7 +6,9 @@ Between events every clone population follows N(t) = N(t0)·exp(r·(t − t0)) (
     r = g0 − (g0 + δ_D)·π_{organ,D}·σ_subtype   clone k sensitive to drug D
     r = g0                                      off treatment
 
-(g0 times the clone's growth multiplier: histologic transformation grows faster).
+(g0 times the clone's growth multiplier: histologic transformation grows faster; for an EGFR
+TKI, σ_subtype times the patient's EGFR-TKI sensitivity multiplier, an ASSUMPTION named in
+params/defaults.py ``tki_sensitivity_patient_sdlog``).
 
 Each clone carries one *event clock*: a hazard proportional to its cells, the sum of
 
@@ -25,7 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from oligosim.engine._jit import CLONE_S, DRUG_NONE, N_CLONES, N_ORGANS
+from oligosim.engine._jit import CLONE_S, DRUG_NONE, EGFR_TKIS, N_CLONES, N_ORGANS
 from oligosim.reference.inputs import ModelInputs, Organ, Parameters
 
 INF = math.inf
@@ -95,7 +97,8 @@ def time_to_hazard(a: float, r: float, mass: float) -> float:
 # the drug in force
 # ------------------------------------------------------------------------------------------
 class Regime:
-    """What the drug in force fixes for one patient (EGFR subtype), tabulated once.
+    """What the drug in force fixes for one patient (EGFR subtype, untreated growth rate,
+    EGFR-TKI sensitivity multiplier), tabulated once.
 
     ``rate[o][k]`` net growth of clone k in organ o; ``p_est[o][k]`` its establishment
     probability; ``acquisition_per_cell[o]`` = b·Σ_j u_j·p_est,j, the acquired-resistance
@@ -105,7 +108,8 @@ class Regime:
 
     __slots__ = ("acquisition_per_cell", "drug", "p_est", "rate", "seeding_weight")
 
-    def __init__(self, inputs: ModelInputs, drug: int, subtype: int, growth: float) -> None:
+    def __init__(self, inputs: ModelInputs, drug: int, subtype: int, growth: float,
+                 tki_sensitivity: float = 1.0) -> None:
         p, d, organs = inputs.params, inputs.drugs, inputs.organs
         b = p.birth_rate_per_month
         self.drug = drug
@@ -113,7 +117,7 @@ class Regime:
         self.p_est = [[0.0] * N_CLONES for _ in range(N_ORGANS)]
         for o in range(N_ORGANS):
             for k in range(N_CLONES):
-                r = clone_rate(inputs, k, o, drug, subtype, growth)
+                r = clone_rate(inputs, k, o, drug, subtype, growth, tki_sensitivity)
                 self.rate[o][k] = r
                 self.p_est[o][k] = establishment_probability(r, b)
         self.acquisition_per_cell = [0.0] * N_ORGANS
@@ -133,12 +137,14 @@ class Regime:
             self.seeding_weight[k] = tot
 
 
-def regime(inputs: ModelInputs, drug: int, subtype: int, growth: float) -> Regime:
+def regime(inputs: ModelInputs, drug: int, subtype: int, growth: float,
+           tki_sensitivity: float = 1.0) -> Regime:
     """The regime of ``drug`` for a patient of ``subtype`` whose untreated growth rate is
-    ``growth``. Tabulated once per strategy when every patient has the same growth rate;
-    with a between-patient spread each patient's rate is its own, so nothing is cached."""
-    if growth != inputs.params.growth_untreated_per_month:
-        return Regime(inputs, drug, subtype, growth)
+    ``growth`` and EGFR-TKI sensitivity multiplier ``tki_sensitivity``. Tabulated once per
+    strategy when every patient has the median growth rate and multiplier 1; with a
+    between-patient spread each patient's values are their own, so nothing is cached."""
+    if growth != inputs.params.growth_untreated_per_month or tki_sensitivity != 1.0:
+        return Regime(inputs, drug, subtype, growth, tki_sensitivity)
     key = (drug, subtype)
     found = inputs.regimes.get(key)
     if found is None:
@@ -147,9 +153,10 @@ def regime(inputs: ModelInputs, drug: int, subtype: int, growth: float) -> Regim
 
 
 def clone_rate(inputs: ModelInputs, clone: int, organ: int, drug: int, subtype: int,
-               growth: float) -> float:
+               growth: float, tki_sensitivity: float = 1.0) -> float:
     """Net growth rate (per month) of a clone in an organ under a drug (DESIGN §2.4), for a
-    patient whose untreated growth rate is ``growth``.
+    patient whose untreated growth rate is ``growth``; an EGFR TKI's σ_subtype is multiplied
+    by the patient's ``tki_sensitivity``.
 
     A fractional sensitivity mixes the sensitive and resistant rates linearly.
     """
@@ -158,8 +165,10 @@ def clone_rate(inputs: ModelInputs, clone: int, organ: int, drug: int, subtype: 
     if drug == DRUG_NONE:
         return g
     s = d.sensitivity[drug][clone]
-    r_sensitive = g - (g + d.kill_rate[drug]) * d.penetration[organ][drug] * \
-        d.subtype_sigma[subtype][drug]
+    sigma = d.subtype_sigma[subtype][drug]
+    if drug in EGFR_TKIS:
+        sigma = sigma * tki_sensitivity
+    r_sensitive = g - (g + d.kill_rate[drug]) * d.penetration[organ][drug] * sigma
     r_resistant = g * (1.0 - d.fitness_cost[clone])
     return s * r_sensitive + (1.0 - s) * r_resistant
 

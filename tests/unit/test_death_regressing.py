@@ -3,11 +3,12 @@
 A population with a negative net rate contributes φ·κ·w·N to the death hazard (named
 ASSUMPTION in params/defaults.py; φ = 1 is §2.5 as written). The test patient has one
 lesion, a 35 mm primary, and nothing else: no metastases, no occult lesions, no resistance,
-no seeding, one growth rate. On osimertinib its cells shrink at r = g0 − (g0 + δ) = −δ (lung
-penetration and exon19del sensitivity are 1), so the cumulative cancer-death hazard over the
-whole decline is Λ = φ·κ·w·N0/(10^12·δ) and P(cancer death) = 1 − exp(−Λ), whatever φ does
-to the timing. The patients are 40, so background deaths (which compete) are ~0.02% over the
-months in which the cancer deaths happen; the tolerance is 4 binomial standard errors.
+no seeding, one growth rate and one TKI effect. On osimertinib its cells shrink at
+r = g0 − (g0 + δ) = −δ (lung penetration and exon19del sensitivity are 1), so the cumulative
+cancer-death hazard over the whole decline is Λ = φ·κ·w·N0/(10^12·δ) and
+P(cancer death) = 1 − exp(−Λ), whatever φ does to the timing. The patients are 40, so
+background deaths (which compete) are ~0.02% over the months in which the cancer deaths
+happen; the tolerance is 4 binomial standard errors.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ RHO = 1e9
 N0 = math.pi / 6.0 * (DIAMETER_MM / 10.0) ** 3 * RHO
 SOLO_PRIMARY = {
     "growth_untreated_per_month": 0.3, "growth_patient_sdlog": 0.0,
+    "tki_sensitivity_patient_sdlog": 0.0,
     "death_kappa_per_month": KAPPA, "kill_rate_osimertinib_per_month": KILL,
     "primary_diameter_median_mm": DIAMETER_MM, "primary_diameter_sdlog": 0.0,
     "cells_per_cm3": RHO, "p_thoracic_node": 0.0, "occult_mu0": 0.0, "occult_mu1": 0.0,

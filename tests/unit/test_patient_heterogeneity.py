@@ -8,14 +8,12 @@ whether a brain metastasis was visible on the baseline scan.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
 
 import oligosim
-from tests.conftest import make_scenario
+from tests.conftest import assert_standard_log_normal, make_scenario
 
 N = 2000
 G0 = oligosim.literature_parameters()["growth_untreated_per_month"]
@@ -48,10 +46,7 @@ def test_no_spread_gives_every_patient_g0(homogeneous: pd.DataFrame) -> None:
 def test_log_growth_is_normal_with_the_given_sd(spread: pd.DataFrame) -> None:
     """Mean of ln(g/g0) is 0 and its sd 0.6, each within 4 Monte Carlo SE
     (SE of the mean s/√n = 0.013; of the sd ≈ s/√(2n) = 0.0095)."""
-    x = np.log(spread["growth_per_month"].to_numpy() / G0)
-    s = 0.6
-    assert abs(x.mean()) < 4 * s / math.sqrt(N)
-    assert abs(x.std(ddof=1) - s) < 4 * s / math.sqrt(2 * N)
+    assert_standard_log_normal(np.log(spread["growth_per_month"].to_numpy() / G0), 0.6)
 
 
 def test_spread_does_not_move_the_other_baseline_draws(homogeneous: pd.DataFrame,

@@ -15,6 +15,8 @@ NO_RESISTANCE = {
     "penetration_brain_tki_1g": 1.0, "penetration_brain_tki_2g": 1.0,
     "penetration_brain_osimertinib": 1.0,
     "seeding_rate_per_cell_month": 0.0,
+    # a patient whose EGFR-TKI multiplier is small enough has primary resistance: none here
+    "tki_sensitivity_patient_sdlog": 0.0,
     # measurement error alone can fake a +20%/+5 mm rise; the property is about biology
     "measurement_sd_mm": 0.0,
 }
