@@ -251,6 +251,25 @@ def _share(mask: np.ndarray) -> ModelValue:
     return ModelValue(p, lo, hi, n=float(m))
 
 
+def _as_share(km: ModelValue, t: np.ndarray, ev: np.ndarray, at: float) -> ModelValue:
+    """A Kaplan–Meier landmark scored as the share it is when nobody is censored before it.
+
+    Without censoring before ``at`` the KM estimate is exactly x/m (x of the m patients
+    event-free at ``at``), so it gets a share's Wilson interval and its n, and with it the
+    Jeffreys likelihood centre of :func:`_likelihood_centre`: a landmark of 0 (no simulated
+    patient left, which a 60-month PFS of a few percent gives at 400 patients) is then an
+    estimate, not an exact 0 that scores the published figure as almost impossible (~35
+    log-units between seeds for three simulated patients more or less). With censoring
+    before ``at`` the KM estimate and its log-log interval are kept as they are.
+    """
+    if not math.isfinite(km.value) or t.size == 0 or np.any((ev == 0) & (t < at)):
+        return km
+    m = int(t.size)
+    share = np.count_nonzero((t > at) | (ev == 0)) / m  # = km.value, without the rounding
+    lo, hi = wilson_interval(share, m)
+    return ModelValue(share, lo, hi, km.status, km.bound, float(m))
+
+
 # ---------------------------------------------------------------------------------------------
 # one target
 # ---------------------------------------------------------------------------------------------
@@ -357,7 +376,8 @@ def model_value(target: Target, results: Results, *, fast: bool = False,
             return _EMPTY
         kind = e.split("_", 1)[0]
         rate = fast_survival.km_landmark if fast else landmark_rate
-        out = ModelValue(*rate(*_times(rows, kind, origin, t0), target.at_months))
+        t, ev = _times(rows, kind, origin, t0)
+        out = _as_share(ModelValue(*rate(t, ev, target.at_months)), t, ev, target.at_months)
         if not math.isfinite(out.value):
             out = ModelValue(math.nan, math.nan, math.nan,
                              f"not estimable: {target.at_months:g} months is beyond the "
@@ -403,8 +423,9 @@ def _likelihood_centre(target: Target, mv: ModelValue) -> float:
     For a share of x among m simulated patients, the Jeffreys posterior mean
     (x + 1/2)/(m + 1), not x/m: a share of 0 is an estimate, not an exact 0, and a
     beta-binomial centred on 0 scores any published count as almost impossible (a jump of
-    ~50 log-units between seeds for one simulated patient more or less). Everything else
-    (medians, hazard ratios, Kaplan–Meier landmarks) uses the value.
+    ~50 log-units between seeds for one simulated patient more or less). Kaplan–Meier
+    landmarks without censoring before them are shares too (:func:`_as_share`). Everything
+    else (medians, hazard ratios, censored landmarks) uses the value.
     """
     if math.isfinite(mv.n) and mv.n > 0.0:  # only shares carry n
         return (mv.value * mv.n + 0.5) / (mv.n + 1.0)

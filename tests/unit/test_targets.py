@@ -413,3 +413,32 @@ def test_a_simulated_share_of_zero_is_an_estimate_not_an_exact_zero() -> None:
     row = _row(t, ModelValue(0.12, lo, hi, n=400.0))
     assert row["log_likelihood"] == pytest.approx(
         log_likelihood(t, 48.5 / 401.0, (hi - lo) / (2 * 1.959963984540054)), rel=1e-9)
+
+
+def test_an_uncensored_landmark_of_zero_is_scored_as_a_share() -> None:
+    """A Kaplan–Meier landmark with nobody censored before it is the share x/m: it gets the
+    share's Wilson interval, n = m and so the Jeffreys centre. 0 of 400 event-free at 60
+    months then scores within 4 log-units of 3 of 400 (NROG-CN-002's 5-year PFS, 2.7% of 59),
+    not ~35 below it. With censoring before the landmark the KM estimate is left alone."""
+    import numpy as np
+
+    from oligosim.calibration.validate import ModelValue, _as_share, _row
+    from oligosim.outcomes.fast_survival import km_landmark
+
+    t = BY_ID["nrog.tki.pfs_60m"]
+    ll = {}
+    for x in (0, 3):
+        time = np.r_[np.linspace(1.0, 59.0, 400 - x), np.full(x, 120.0)]
+        event = np.r_[np.ones(400 - x, dtype=int), np.zeros(x, dtype=int)]
+        km = ModelValue(*km_landmark(time, event, 60.0))
+        mv = _as_share(km, time, event, 60.0)
+        assert mv.value == x / 400 == pytest.approx(km.value, abs=1e-12)
+        assert mv.n == 400.0
+        assert (mv.lo, mv.hi) == wilson_interval(x / 400, 400)
+        ll[x] = _row(t, mv)["log_likelihood"]
+    assert math.isfinite(ll[0])
+    assert ll[3] - 4.0 < ll[0] < ll[3]
+    time = np.r_[np.linspace(1.0, 59.0, 399), 30.0]
+    event = np.r_[np.ones(399, dtype=int), 0]
+    km = ModelValue(*km_landmark(time, event, 60.0))
+    assert _as_share(km, time, event, 60.0) is km
