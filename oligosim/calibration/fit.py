@@ -63,7 +63,7 @@ class CalibrationConfig:
     """Settings of one calibration (recorded in ``calibration.json``).
 
     Defaults are sized for §7 P6 (≤ 30 min on 2 cores): ~1,300 CMA-ES evaluations and
-    ~2,200 MCMC evaluations (54 walkers, twice the 27 free parameters) at 400 patients per
+    ~2,300 MCMC evaluations (56 walkers, twice the 28 free parameters) at 400 patients per
     arm.
     """
 
@@ -72,7 +72,7 @@ class CalibrationConfig:
     generations: int = 110
     popsize: int = 12
     sigma0: float = 0.15
-    walkers: int = 54
+    walkers: int = 56
     steps: int = 40
     n_draws: int = 200
     workers: int = 2
@@ -285,6 +285,13 @@ def _run_cma(state: dict[str, Any], config: CalibrationConfig, evaluate: _Evalua
         state["cma"] = cma.CMAEvolutionStrategy(x0, config.sigma0, opts)
         state["cma_log"] = []
         state["best"] = (-math.inf, x0, None)
+        if config.start:
+            # A refit from a good point: the start itself is a candidate, so the point
+            # estimate is never worse than where the search began (CMA-ES samples around x0
+            # but does not evaluate it).
+            ll, values = evaluate([x0])[0]
+            state["best"] = (ll, x0, values)
+            state["n_evaluations"] = 1
     es = state["cma"]
     while len(state["cma_log"]) < config.generations and not es.stop():
         xs = es.ask()

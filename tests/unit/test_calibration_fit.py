@@ -160,6 +160,28 @@ def test_start_begins_the_search_at_the_given_parameters(tmp_path: Path) -> None
     np.testing.assert_allclose(state["best"][1], 0.3, atol=1e-3)
 
 
+def test_a_start_is_a_candidate_for_the_point(tmp_path: Path) -> None:
+    """--start: the start is evaluated before the first generation and kept as the best
+    point until a candidate beats it, so a refit never ends worse than where it began."""
+    import pickle
+
+    start = {p.name: p.value(0.3) for p in FREE_PARAMETERS}
+    config = CalibrationConfig(**{**TINY.__dict__, "start": start})
+
+    def stop(stage: str, done: int, _t: int, _b: float) -> None:
+        raise _StopError
+
+    with pytest.raises(_StopError):
+        calibrate(tmp_path / "s.json", config, targets=SUBSET, progress=stop)
+    with (tmp_path / "s_calibration" / "checkpoint" / "state.pkl").open("rb") as fh:
+        state = pickle.load(fh)
+    objective = Objective(TINY.n_patients, TINY.seed, targets=SUBSET)
+    u0 = to_unit(to_parameters(np.full(len(FREE_PARAMETERS), 0.3)))
+    assert state["n_evaluations"] == 1 + TINY.popsize
+    assert state["best"][0] >= objective(u0)
+    assert state["cma_log"][0]["overall_best"] == state["best"][0]
+
+
 def test_a_start_outside_the_free_parameters_is_named() -> None:
     bad = CalibrationConfig(**{**TINY.__dict__, "start": {"cells_per_cm3": 1e9}})
     with pytest.raises(OligosimInputError) as err:
