@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--popsize", type=int, default=None,
                      help="CMA-ES population (default 12)")
     cal.add_argument("--walkers", type=int, default=None,
-                     help="MCMC walkers (default 54; even, >= 2 x free parameters)")
+                     help="MCMC walkers (default 56; even, >= 2 x free parameters)")
     cal.add_argument("--steps", type=int, default=None, help="MCMC steps (default 40)")
     cal.add_argument("--draws", type=int, default=None,
                      help="posterior draws kept (default 200)")

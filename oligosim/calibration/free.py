@@ -76,6 +76,10 @@ FREE_PARAMETERS: tuple[FreeParameter, ...] = (
     _p("growth_patient_sdlog", "between-patient spread of tumour growth: the long tails of "
        "PFS and OS (NROG-CN-002 5-year OS 12.8%, PFS 2.7%), which one growth rate for every "
        "patient cannot give (the first calibration: 0.0-0.4%)"),
+    _p("tki_sensitivity_patient_sdlog", "between-patient spread of EGFR-TKI effect "
+       "(ASSUMPTION, params/defaults.py): FLAURA's ORR 80%/76% and 1st-generation duration of "
+       "response 8.5 months, which one sensitivity per subtype overshoots (0.88/0.84 and 9.7 "
+       "at the 27-parameter fit; freeing the L858R sensitivity alone did not close the gap)"),
     _p("death_kappa_per_month", "links tumour burden to cancer death; OS medians and "
        "landmarks after progression"),
     _p("death_regressing_factor", "ASSUMPTION 1 in the defaults (DESIGN §2.5 as written): "

@@ -94,10 +94,11 @@ def test_surgery_and_first_generation(six_strategies: list[dict], strategy: str)
 
 @pytest.mark.parametrize(("parameters", "n"), [
     ({"measurement_sd_mm": 0.0, "lat_delay_months": 0.0, "alpha_sd_per_gy": 0.0}, 300),
-    # ~4.5x the calibrated rate; at ~8x the calibrated occult burden overflows the 256 slots
-    ({"seeding_rate_per_cell_month": 4e-12}, 200),
+    # ~4.5x the calibrated rate (5.5e-13); at 7x (4e-12) the calibrated occult burden
+    # overflows the 256 lesion slots in this cohort
+    ({"seeding_rate_per_cell_month": 2.5e-12}, 200),
     # every lineage its own event: the cost grows with the acquisition rate, so T790M is
-    # acquired at 3e-7 per cell (an earlier calibration) rather than the shipped 6.5e-6
+    # acquired at 3e-7 per cell (an earlier calibration) rather than the shipped 2.6e-5
     ({"acquisition_packet_months": 0.0, "mutation_rate_t790m": 3e-7}, 8),
 ], ids=["no_noise_no_delay", "more_seeding", "single_lineages"])
 def test_parameter_edge_cases(six_strategies: list[dict], parameters: dict, n: int) -> None:
@@ -158,4 +159,14 @@ def test_regressing_disease_death_factor(strategy: str) -> None:
     which changes with every drug switch (brain sanctuary on a 1G TKI, resistance, chemo)."""
     sc = load_scenario(REPO / "scenarios" / "trials" / "flaura.toml")
     params = default_parameters().replace(death_regressing_factor=0.2)
+    _assert_agree(compile_scenario(sc, params), strategy, 300, 2018)
+
+
+@pytest.mark.parametrize("strategy", ["osimertinib", "gefitinib_or_erlotinib"])
+def test_between_patient_tki_sensitivity_spread(strategy: str) -> None:
+    """Each patient's EGFR-TKI sensitivity multiplier (tki_sensitivity_patient_sdlog > 0)
+    acts on both TKI generations, not on chemotherapy: per-patient regimes in the reference
+    engine, a per-patient σ table in the fast engine."""
+    sc = load_scenario(REPO / "scenarios" / "trials" / "flaura.toml")
+    params = default_parameters().replace(tki_sensitivity_patient_sdlog=0.7)
     _assert_agree(compile_scenario(sc, params), strategy, 300, 2018)
