@@ -171,7 +171,7 @@ class ParameterSet(Mapping[str, float]):
         for d in (J.DRUG_PLATINUM, J.DRUG_PEM_MAINT, J.DRUG_LATER):
             pen[J.BRAIN, d] = v["penetration_brain_chemo"]
         sigma = np.ones((J.N_SUBTYPES, J.N_DRUGS))
-        for d in (J.DRUG_TKI1G, J.DRUG_TKI2G, J.DRUG_OSI):
+        for d in J.EGFR_TKIS:
             sigma[1, d] = v["sensitivity_l858r"]
             sigma[2, d] = v["sensitivity_uncommon"]
         cost = np.array([0.0] + [v[f"fitness_cost_{c}"] for c in J.CLONES[1:]])
