@@ -10,10 +10,16 @@ it asserts nothing. Two figures, in one run:
 - ``shipped``: the wall time and evaluation count recorded by the calibration shipped in the
   package (``oligosim/data/calibration/calibrated.json``), when it ran in full on this
   machine kind. Other work on the machine during that run slows it; its record says so.
+- ``full`` (with ``--full FILE``): the wall time of a finished run with the default budget,
+  read from its parameter file. When given, P6's ``met`` is judged on it. The short run
+  starts at the literature defaults, where an evaluation is about twice as fast as near the
+  calibrated point, so its extrapolation under-states a refit (20.4 min extrapolated against
+  33.0 min measured for the same budget on 2026-11-27).
 
 Usage (from the repository root)::
 
     python benchmarks/bench_calibration.py            # ~2-3 minutes
+    python benchmarks/bench_calibration.py --full RUN/calibrated.json
 """
 
 from __future__ import annotations
@@ -40,11 +46,14 @@ def main() -> int:
     ap.add_argument("--generations", type=int, default=3)
     ap.add_argument("--steps", type=int, default=2)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--full", type=Path, default=None, metavar="FILE",
+                    help="parameter file of a finished default-budget calibration to record")
     args = ap.parse_args()
 
     from oligosim.calibration.fit import CalibrationConfig
 
     cfg = CalibrationConfig()
+    full = None if args.full is None else _full_run(args.full, cfg)  # bad input fails first
     default_evals = cfg.generations * cfg.popsize + 1 + cfg.walkers * (cfg.steps + 1)
     with tempfile.TemporaryDirectory(dir=REPO / "benchmarks") as tmp:
         out = Path(tmp) / "bench.json"
@@ -72,18 +81,43 @@ def main() -> int:
         shipped = {"wall_seconds": s["wall_seconds"], "evaluations": s["n_evaluations"],
                    "config": doc["config"], "created": doc["created"],
                    "note": doc.get("note", "")}
+    if full is None:
+        met = short["default_budget_seconds"] <= TARGET["target_seconds"]
+    else:
+        met = full["wall_seconds"] <= TARGET["target_seconds"]
     result = {
         "benchmark": "calibration", "target": TARGET,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                     "platform": platform.platform()},
-        "short": short, "shipped": shipped,
-        "met": (short["default_budget_seconds"] <= TARGET["target_seconds"]),
+        "short": short, "shipped": shipped, "full": full,
+        "met": met, "met_judged_on": "short (extrapolated)" if full is None else "full",
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return 0
+
+
+def _full_run(path: Path, cfg: object) -> dict:
+    """Wall time and settings of a finished calibration (its parameter file's record).
+
+    Raises SystemExit naming the file if it is missing, unreadable, or not a run with the
+    default budget (generations, population, walkers and steps of ``CalibrationConfig``).
+    """
+    try:
+        doc = json.loads(path.read_text())
+        summary, config = doc["summary"], doc["config"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise SystemExit(f"--full {path}: not a calibration parameter file ({exc})") from exc
+    budget = ("generations", "popsize", "walkers", "steps")
+    wrong = {k: config.get(k) for k in budget if config.get(k) != getattr(cfg, k)}
+    if wrong:
+        allowed = {k: getattr(cfg, k) for k in budget}
+        raise SystemExit(f"--full {path}: not the default budget: {wrong}; P6 needs {allowed}")
+    return {"file": str(path), "wall_seconds": summary["wall_seconds"],
+            "evaluations": summary["n_evaluations"], "config": config,
+            "created": doc.get("created")}
 
 
 if __name__ == "__main__":
