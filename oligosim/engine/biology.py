@@ -6,23 +6,27 @@ import math
 
 import numba as nb
 
-from oligosim.engine._jit import DRUG_NONE, JIT
+from oligosim.engine._jit import DRUG_NONE, EGFR_TKIS, JIT
 
 
 @nb.njit(**JIT)
-def clone_rate(k, organ, drug, subtype, g0, gmult, kill, sens, pen, sigma, cost):
+def clone_rate(k, organ, drug, subtype, g0, gmult, kill, sens, pen, sigma, cost, tki_mult=1.0):
     """Net growth rate (per month) of clone ``k`` in ``organ`` under ``drug`` (DESIGN §2.4).
 
     Resistant clones grow at g0_k·(1 − c_k); sensitive clones at
     g0_k − (g0_k + δ_D)·π_{organ,D}·σ_subtype; off drug every clone grows at g0_k, where
     g0_k = g0·gmult[k] (the transformed clone grows faster). ``sens[D, k]`` may be fractional,
-    which mixes the two rates linearly.
+    which mixes the two rates linearly. For an EGFR TKI σ_subtype is multiplied by the
+    patient's ``tki_mult`` (ASSUMPTION ``tki_sensitivity_patient_sdlog``, params/defaults.py).
     """
     g = g0 * gmult[k]
     if drug == DRUG_NONE:
         return g
     s = sens[drug, k]
-    r_sens = g - (g + kill[drug]) * pen[organ, drug] * sigma[subtype, drug]
+    sig = sigma[subtype, drug]
+    if drug in EGFR_TKIS:
+        sig = sig * tki_mult
+    r_sens = g - (g + kill[drug]) * pen[organ, drug] * sig
     r_res = g * (1.0 - cost[k])
     return s * r_sens + (1.0 - s) * r_res
 

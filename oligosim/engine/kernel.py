@@ -50,7 +50,6 @@ from oligosim.engine._jit import (
     DRUG_PLATINUM,
     DRUG_TKI1G,
     DRUG_TKI2G,
-    EGFR_TKIS,
     JIT,
     JIT_PARALLEL,
     LINE_BSC,
@@ -333,9 +332,11 @@ N_REG_COLS = 2 * N_CLONES + 2
 
 
 @nb.njit(**JIT)
-def fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, sigma, cost, mut):
+def fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, sigma, cost, mut,
+                tki_mult=1.0):
     """Tabulate everything a regime (drug in force, EGFR subtype, the patient's untreated
-    growth rate ``g0``) fixes, once per regime.
+    growth rate ``g0`` and EGFR-TKI sensitivity multiplier ``tki_mult``) fixes, once per
+    regime.
 
     ``reg[o, k]`` net rate of clone k in organ o; ``reg[o, N_CLONES + k]`` its p_est;
     ``reg[o, REG_MUT]`` the acquisition hazard per sensitive cell, b·Σ_j u_j·p_est,j;
@@ -346,7 +347,8 @@ def fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, sigma, 
     b = sc[P_BIRTH]
     for o in range(N_ORGANS):
         for k in range(N_CLONES):
-            r = clone_rate(k, o, drug, subtype, g0, gmult, kill, sens, pen, sigma, cost)
+            r = clone_rate(k, o, drug, subtype, g0, gmult, kill, sens, pen, sigma, cost,
+                           tki_mult)
             reg[o, k] = r
             reg[o, N_CLONES + k] = p_establish(r, b)
     for o in range(N_ORGANS):
@@ -490,10 +492,6 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
     z_tki = rng.normal(table, rb, seed, pid)
     tki_mult = math.exp(sc[P_TKI_SDLOG] * z_tki)
     out[O_TKI_SENS] = tki_mult
-    psig = sigma.copy()
-    for d in EGFR_TKIS:
-        for st in range(psig.shape[0]):
-            psig[st, d] = sigma[st, d] * tki_mult
     # occult micrometastases: Poisson(μ0 + μ1·n_visible_mets), log-uniform sizes
     ro = ROW_OCCULT
     n_occ = int(rng.poisson(table, ro, seed, pid, sc[P_MU0] + sc[P_MU1] * n_mets))
@@ -642,7 +640,8 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                 lesion[l, LF_PLANNED] = 0.0
 
     # start first-line drug: set every clock
-    fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, psig, cost, mut)
+    fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, sigma, cost, mut,
+                tki_mult)
     for l in range(nles):
         for k in range(N_CLONES):
             if clone[l, k, C_N] > 0.0:
@@ -734,7 +733,8 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
             _acc_interval(acc, econ, t_mark, t, drug, not first_pd)
             t_mark = t
             drug = DRUG_PEM_MAINT
-            fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, psig, cost, mut)
+            fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, sigma, cost,
+                        mut, tki_mult)
             _set_regime(nles, t, reg, sc, org, lesion, clone)
             if traced:
                 n_ev = _trace(tr_ev, n_ev, t, EV_DRUG, -1, drug)
@@ -815,8 +815,8 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                 t_mark = t
                 line, drug, chemo_switch = _next_line(t, tki, pol, sc, lesion, clone, nles,
                                                       table, seed, pid, out)
-                fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, psig, cost,
-                            mut)
+                fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, sigma, cost,
+                            mut, tki_mult)
                 _set_regime(nles, t, reg, sc, org, lesion, clone)
                 rebaseline(lesion, nles, meas)
                 sod_nadir = sum_of_diameters(lesion, nles, meas)
@@ -852,7 +852,8 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                 line = LINE_BSC
                 drug = DRUG_NONE
             chemo_switch = INF
-            fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, psig, cost, mut)
+            fill_regime(reg, drug, subtype, g0, sc, org, gmult, kill, sens, pen, sigma, cost,
+                        mut, tki_mult)
             _set_regime(nles, t, reg, sc, org, lesion, clone)
             rebaseline(lesion, nles, meas)
             sod_nadir = sum_of_diameters(lesion, nles, meas)
