@@ -34,6 +34,10 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from oligosim.calibration.fit import CalibrationConfig
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "calibration.json"
@@ -99,7 +103,7 @@ def main() -> int:
     return 0
 
 
-def _full_run(path: Path, cfg: object) -> dict:
+def _full_run(path: Path, cfg: CalibrationConfig) -> dict:
     """Wall time and settings of a finished calibration (its parameter file's record).
 
     Raises SystemExit naming the file if it is missing, unreadable, or not a run with the

@@ -6,6 +6,7 @@ import math
 import os
 
 import numpy as np
+import pandas as pd
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -24,6 +25,16 @@ def make_scenario(strategies: list[dict], parameters: dict | None = None,
         "parameters": parameters or {},
         "strategy": strategies,
     })
+
+
+def tki_alone_patients(parameters: dict, n_patients: int, seed: int,
+                       population: dict | None = None) -> pd.DataFrame:
+    """The patients table of a ``tki_alone`` cohort (no economics), 2 threads."""
+    import oligosim
+
+    sc = make_scenario([{"name": "tki_alone"}], n_patients=n_patients, seed=seed,
+                       parameters=parameters, population=population)
+    return oligosim.run_scenario(sc, jobs=2, economics=False).patients
 
 
 @pytest.fixture(scope="session")

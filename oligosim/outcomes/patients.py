@@ -50,9 +50,9 @@ def patients_frame(out: np.ndarray, patient_ids: np.ndarray, strategy: str) -> p
     cols: dict[str, object] = {"strategy": np.full(n, strategy, dtype=object),
                                "patient_id": patient_ids.astype(np.int64)}
     for j, col in enumerate(L.OUTPUT_COLUMNS):
-        x = out[:, j]
         if col == "error":
             continue
+        x = out[:, j]
         if col in _CODES:
             cols[col] = pd.Categorical.from_codes(x.astype(np.int64),
                                                   categories=list(_CODES[col]))

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import oligosim
-from tests.conftest import assert_standard_log_normal, make_scenario
+from tests.conftest import assert_standard_log_normal, tki_alone_patients
 
 N = 2000
 G0 = oligosim.literature_parameters()["growth_untreated_per_month"]
@@ -22,11 +22,8 @@ BASELINE = ["age_years", "female", "subtype", "n_visible_baseline", "n_organs_ba
 
 
 def _patients(sdlog: float, n: int = N, **population: object) -> pd.DataFrame:
-    sc = make_scenario([{"name": "tki_alone"}], n_patients=n, seed=11,
-                       parameters={"growth_untreated_per_month": G0,
-                                   "growth_patient_sdlog": sdlog},
-                       population=dict(population))
-    return oligosim.run_scenario(sc, jobs=2, economics=False).patients
+    return tki_alone_patients({"growth_untreated_per_month": G0, "growth_patient_sdlog": sdlog},
+                              n, 11, dict(population))
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import oligosim
 from oligosim.engine import _jit as J
 from oligosim.reference.inputs import model_inputs
 from oligosim.reference.tumour import clone_rate
 from oligosim.scenario import compile_scenario
-from tests.conftest import assert_standard_log_normal, make_scenario
+from tests.conftest import assert_standard_log_normal, make_scenario, tki_alone_patients
 
 N = 2000
 S = 0.6
@@ -26,10 +25,8 @@ SAME = ["age_years", "female", "subtype", "n_visible_baseline", "n_organs_baseli
 
 
 def _patients(sdlog: float) -> pd.DataFrame:
-    sc = make_scenario([{"name": "tki_alone"}], n_patients=N, seed=23,
-                       parameters={"growth_patient_sdlog": 0.3,
-                                   "tki_sensitivity_patient_sdlog": sdlog})
-    return oligosim.run_scenario(sc, jobs=2, economics=False).patients
+    return tki_alone_patients({"growth_patient_sdlog": 0.3,
+                               "tki_sensitivity_patient_sdlog": sdlog}, N, 23)
 
 
 @pytest.fixture(scope="module")
