@@ -184,6 +184,8 @@ from oligosim.engine.layout import (
     EV_TOX,
     LF_ALIVE,
     LF_ALPHA,
+    LF_FMIN,
+    LF_KMIN,
     LF_LF_OPEN,
     LF_NADIR,
     LF_ORGAN,
@@ -326,6 +328,40 @@ def _schedule(clone, l, k, t):
         clone[l, k, C_F] = t + invert(clone[l, k, C_C] * n, clone[l, k, C_R], clone[l, k, C_E])
 
 
+@nb.njit(**JIT)
+def _refresh_next(lesion, clone, l):
+    """Cache lesion l's earliest clock: ``LF_FMIN`` its firing time, ``LF_KMIN`` its clone.
+
+    Call after any firing time of the lesion changes. The event loop then scans lesions, not
+    lesion-clones; taking the first strict minimum at both levels picks the same clock as a
+    scan over every (l, k) in order, so results are unchanged.
+    """
+    fmin = INF
+    kmin = -1
+    for k in range(N_CLONES):
+        f = clone[l, k, C_F]
+        if f < fmin:
+            fmin = f
+            kmin = k
+    lesion[l, LF_FMIN] = fmin
+    lesion[l, LF_KMIN] = kmin
+
+
+@nb.njit(**JIT)
+def _advance_fired(clone, l, k, t):
+    """``_advance`` for a clock that fires at t: its mass is spent, so only N is re-anchored.
+
+    Skips the cumulative hazard ``_advance`` would subtract from a mass that is then reset to
+    zero anyway (one ``expm1`` per event); the state afterwards is the same.
+    """
+    n = clone[l, k, C_N]
+    dt = t - clone[l, k, C_T]
+    if n > 0.0 and dt > 0.0:
+        clone[l, k, C_N] = grow(n, clone[l, k, C_R], dt)
+    clone[l, k, C_E] = 0.0
+    clone[l, k, C_T] = t
+
+
 REG_MUT = 2 * N_CLONES      # reg[o, REG_MUT]: b·Σ_j u_j·p_est,j in organ o
 REG_SEED = 2 * N_CLONES + 1  # reg[k, REG_SEED]: Σ_o tropism_o·p_est(k, o)
 N_REG_COLS = 2 * N_CLONES + 2
@@ -437,6 +473,8 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
     for l in range(n_clear):
         lesion[l, LF_NADIR] = INF
         lesion[l, LF_ALPHA] = np.nan
+        lesion[l, LF_FMIN] = INF
+        lesion[l, LF_KMIN] = -1.0
         for k in range(N_CLONES):
             clone[l, k, C_F] = INF
     n_ev = 0
@@ -648,6 +686,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                 clone[l, k, C_E] = rng.exponential(table, _row(l, R_CLOCK0 + k), seed, pid)
             _set_clock_params(lesion, clone, l, k, reg, sc, org)
             _schedule(clone, l, k, t)
+        _refresh_next(lesion, clone, l)
     if traced:
         n_ev = _trace(tr_ev, n_ev, t, EV_DRUG, -1, drug)
 
@@ -660,12 +699,12 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
         for l in range(nles):
             if lesion[l, LF_ALIVE] < 0.5:
                 continue
-            for k in range(N_CLONES):
-                f = clone[l, k, C_F]
-                if f < tc:
-                    tc = f
-                    lc = l
-                    kc = k
+            f = lesion[l, LF_FMIN]
+            if f < tc:
+                tc = f
+                lc = l
+        if lc >= 0:
+            kc = int(lesion[lc, LF_KMIN])
         tn = next_scan if line != LINE_BSC else INF
         tn = min(tn, lat_time, chemo_switch, t_bg, horizon)
         if tc < tn:
@@ -712,6 +751,7 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
                 for k in range(N_CLONES):
                     _set_clock_params(lesion, clone, l, k, reg, sc, org)
                     _schedule(clone, l, k, t)
+                _refresh_next(lesion, clone, l)
                 if controlled:
                     lesion[l, LF_ALIVE] = 0.0
                 if g3:
@@ -907,6 +947,7 @@ def _set_regime(nles, t, reg, sc, org, lesion, clone):
             _advance(clone, l, k, t)
             _set_clock_params(lesion, clone, l, k, reg, sc, org)
             _schedule(clone, l, k, t)
+        _refresh_next(lesion, clone, l)
 
 
 @nb.njit(**JIT)
@@ -927,6 +968,7 @@ def _extinguish(lesion, clone, nles, t):
                 alive = True
         if not alive:
             lesion[l, LF_ALIVE] = 0.0
+        _refresh_next(lesion, clone, l)
 
 
 @nb.njit(**JIT)
@@ -935,8 +977,7 @@ def _fire_clock(l, k, t, nles, reg, sc, org, mut, table, seed, pid, lesion, clon
 
     Returns (died, nles, capacity_error).
     """
-    _advance(clone, l, k, t)
-    clone[l, k, C_E] = 0.0
+    _advance_fired(clone, l, k, t)
     row = _row(l, R_CLOCK0 + k)
     o = int(lesion[l, LF_ORGAN])
     c_death = death_coefficient(sc, org, o, clone[l, k, C_R])
@@ -972,6 +1013,7 @@ def _fire_clock(l, k, t, nles, reg, sc, org, mut, table, seed, pid, lesion, clon
                 clone[m, kk, C_T] = t
                 _set_clock_params(lesion, clone, m, kk, reg, sc, org)
                 _schedule(clone, m, kk, t)
+            _refresh_next(lesion, clone, m)
     else:
         # acquired resistance: clone j ∝ u_j·p_est,j, a packet of q lineages of 1/p_est cells
         tot = 0.0
@@ -999,6 +1041,7 @@ def _fire_clock(l, k, t, nles, reg, sc, org, mut, table, seed, pid, lesion, clon
     clone[l, k, C_E] = rng.exponential(table, row, seed, pid)
     _set_clock_params(lesion, clone, l, k, reg, sc, org)
     _schedule(clone, l, k, t)
+    _refresh_next(lesion, clone, l)
     return False, nles, False
 
 

@@ -16,10 +16,11 @@ from oligosim.engine._jit import JIT, MAX_LESIONS, N_CLONES, TRACE_MAX_EVENTS, T
 LESION_FIELDS = (
     "organ", "alive", "visible_baseline", "target", "nontarget", "ref_visible",
     "nadir_mm", "last_mm", "alpha_per_gy", "treated", "planned", "visible_consolidation",
-    "packet_lineages", "local_fail_open", "ever_visible",
+    "packet_lineages", "local_fail_open", "ever_visible", "next_fire_months", "next_fire_clone",
 )
 (LF_ORGAN, LF_ALIVE, LF_VIS_BASE, LF_TARGET, LF_NONTARGET, LF_REF_VIS, LF_NADIR, LF_LAST,
- LF_ALPHA, LF_TREATED, LF_PLANNED, LF_VIS_CONS, LF_PACKET, LF_LF_OPEN, LF_EVER_VIS) = \
+ LF_ALPHA, LF_TREATED, LF_PLANNED, LF_VIS_CONS, LF_PACKET, LF_LF_OPEN, LF_EVER_VIS, LF_FMIN,
+ LF_KMIN) = \
     range(len(LESION_FIELDS))
 N_LF = len(LESION_FIELDS)
 
