@@ -25,6 +25,7 @@ last one and gives the same result as an uninterrupted run.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -252,6 +253,23 @@ def _identity(config: dict[str, Any] | None) -> dict[str, Any] | None:
     """The settings a checkpoint must share with a resumed run."""
     return None if config is None else {k: v for k, v in config.items()
                                         if k not in _RESUMABLE_CHANGES}
+
+
+#: Target fields that are prose only: editing them does not change the likelihood.
+_PROSE_FIELDS = {"citation", "note", "population", "trial"}
+
+
+def targets_digest(targets: Sequence[Target]) -> str:
+    """SHA-256 over every likelihood-relevant field of ``targets``, in order.
+
+    A resumed chain must be scored with the same targets as the steps already taken: a
+    changed value, interval, n or weight would otherwise mix two likelihoods in one chain.
+    """
+    h = hashlib.sha256()
+    for t in targets:
+        fields = {k: v for k, v in t.model_dump(mode="json").items() if k not in _PROSE_FIELDS}
+        h.update(json.dumps(fields, sort_keys=True).encode())
+    return h.hexdigest()
 
 
 def _load_state(folder: Path, config: CalibrationConfig) -> dict[str, Any] | None:
@@ -510,12 +528,17 @@ def calibrate(out: str | Path, config: CalibrationConfig | None = None, *,
     load_trial_scenarios(targets, scenarios_dir)  # bad input fails here, not in a worker
     ids = [t.id for t in targets]
     state = _load_state(folder, config) if resume else None
-    if state is not None and state.get("target_ids") != ids:
-        raise OligosimInputError("the checkpoint in this folder was made with other targets; "
-                                 "resume with the same targets or start afresh",
+    digest = targets_digest(targets)
+    if state is not None and (state.get("target_ids") != ids
+                              or state.get("targets_digest", digest) != digest):
+        # checkpoints written before the digest existed are checked on the ids only
+        raise OligosimInputError("the checkpoint in this folder was made with other targets "
+                                 "(ids, values, intervals, n or weights differ); resume with "
+                                 "the same targets file (--targets) or start afresh",
                                  file=str(folder / _STATE_FILE))
     state = state or {"config": asdict(config), "target_ids": ids, "started": time.time(),
                       "elapsed": 0.0}
+    state["targets_digest"] = digest
     state["config"] = asdict(config)
     t0 = time.perf_counter()
     elapsed0 = float(state.get("elapsed", 0.0))

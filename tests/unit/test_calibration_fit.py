@@ -140,6 +140,14 @@ def test_resume_refuses_other_settings(tmp_path: Path) -> None:
         calibrate(tmp_path / "c.json", other, targets=SUBSET, resume=True)
     with pytest.raises(OligosimInputError, match="other targets"):
         calibrate(tmp_path / "c.json", TINY, targets=SUBSET[:5], resume=True)
+    # same ids, one published value changed: the resumed chain would mix two likelihoods
+    edited = [SUBSET[0].model_copy(update={"value": SUBSET[0].value * 1.1}), *SUBSET[1:]]
+    with pytest.raises(OligosimInputError, match="other targets"):
+        calibrate(tmp_path / "c.json", TINY, targets=edited, resume=True)
+    # prose is not part of the likelihood: an edited note resumes
+    reworded = [SUBSET[0].model_copy(update={"note": "reworded"}), *SUBSET[1:]]
+    with pytest.raises(_StopError):
+        calibrate(tmp_path / "c.json", TINY, targets=reworded, resume=True, progress=stop)
 
 
 def test_start_begins_the_search_at_the_given_parameters(tmp_path: Path) -> None:
