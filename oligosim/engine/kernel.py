@@ -411,7 +411,8 @@ def death_coefficient(sc, org, o, r):
     return c
 
 
-@nb.njit(**JIT)
+# inlined by numba (hot, small): see the note above rng.next_u64
+@nb.njit(inline="always", **JIT)
 def _set_clock_params(lesion, clone, l, k, reg, sc, org):
     """Set rate and hazard coefficient of clone (l, k) for the regime tabulated in ``reg``.
 

@@ -129,7 +129,8 @@ def _late_lineage_moments(log_ratio, rho, p_est):
     return e1, e2
 
 
-@numba.njit(**JIT)
+# inlined by numba (hot, small): see the note above rng.next_u64
+@numba.njit(inline="always", **JIT)
 def _lineage_cells(table, s, seed, patient, N, span, rho, p_est):
     """Cells now of one lineage born at ``n = 1 + x * span``, ``x ~ U(0, 1)`` (float64)."""
     n = 1.0 + rng.uniform(table, s, seed, patient) * span

@@ -152,9 +152,10 @@ def _refill(table, s, seed, patient):
     table[s, 2] = block + _U1
 
 
-# next_u64, uniform and exponential are inlined by numba into every caller (inline="always"):
-# LLVM on its own kept them as calls, each passing the table as a dozen scalar arguments, once
-# per draw. _refill is left to LLVM, which keeps the Philox rounds out of line at most sites.
+# next_u64, uniform, exponential, normal and geometric are inlined by numba into every caller
+# (inline="always"): LLVM on its own kept them as calls, each passing the table as a dozen
+# scalar arguments, once per draw. _refill is left to LLVM, which keeps the Philox rounds out
+# of line at most sites.
 @numba.njit(inline="always", **JIT)
 def next_u64(table, s, seed, patient):
     """Next raw 64-bit word of stream ``s`` for ``patient`` under root ``seed``.
@@ -199,7 +200,7 @@ def exponential(table, s, seed, patient):
     return -math.log(uniform(table, s, seed, patient))
 
 
-@numba.njit(**JIT)
+@numba.njit(inline="always", **JIT)
 def normal(table, s, seed, patient):
     """Standard normal by Box-Muller from two uniforms; the cosine branch only.
 
@@ -313,7 +314,7 @@ def categorical(table, s, seed, patient, cumprobs):
     return last
 
 
-@numba.njit(**JIT)
+@numba.njit(inline="always", **JIT)
 def geometric(table, s, seed, patient, p):
     """Trials to the first success, support {1, 2, ...}, success probability ``p`` in (0, 1].
 
