@@ -69,7 +69,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="patients per strategy per trial scenario (default 400)")
     cal.add_argument("--seed", type=int, default=None, help="common-random-numbers seed")
     cal.add_argument("--generations", type=int, default=None,
-                     help="CMA-ES generations (default 110)")
+                     help="CMA-ES generations (default 110; 0 with --start keeps the start "
+                          "as the point and only samples the posterior)")
     cal.add_argument("--popsize", type=int, default=None,
                      help="CMA-ES population (default 12)")
     cal.add_argument("--walkers", type=int, default=None,
@@ -88,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--sigma0", type=float, default=None,
                      help="CMA-ES initial step on the unit cube (default 0.15; smaller "
                           "for a --start near the optimum)")
+    cal.add_argument("--walkers-from", default=None, metavar="CSV",
+                     help="start the MCMC walkers at rows of an earlier posterior_draws.csv "
+                          "(spread evenly) instead of a ball around the point: continues an "
+                          "earlier chain's exploration")
     cal.add_argument("--scenarios-dir", default=None,
                      help="folder holding trials/*.toml (as for validate)")
     cal.add_argument("--targets", default=None,
@@ -456,7 +461,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
     given = {"n_patients": args.patients, "seed": args.seed, "generations": args.generations,
              "popsize": args.popsize, "walkers": args.walkers, "steps": args.steps,
-             "n_draws": args.draws, "workers": args.workers, "sigma0": args.sigma0}
+             "n_draws": args.draws, "workers": args.workers, "sigma0": args.sigma0,
+             "walkers_from": args.walkers_from}
     if args.start is not None:
         from oligosim.calibration.free import FREE_PARAMETERS
         from oligosim.params import load_parameter_file
@@ -487,6 +493,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
           f"ESS min {s['effective_sample_size_min']:.0f}; most identified "
           f"{', '.join(s['most_identified'])}; least identified "
           f"{', '.join(s['least_identified'])}")
+    first, second = s["sd_ratio_median_kept_halves"]
+    print(f"median posterior/prior sd in the kept steps: {first:.3f} (first half), "
+          f"{second:.3f} (second half)")
     return EXIT_OK
 
 

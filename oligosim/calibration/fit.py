@@ -6,9 +6,12 @@
    ranks candidates, so it copes with the steps that scan-date medians put in the objective.
 2. **Posterior.** The affine-invariant ensemble sampler of ``emcee`` (Foreman-Mackey et al.)
    on the same synthetic likelihood with the flat prior of the cube, walkers started around
-   the CMA-ES estimate with its final search covariance. The first half of the chain is
-   discarded; the draws are spread evenly over the rest. Effective sample size from emcee's
-   integrated autocorrelation time.
+   the CMA-ES estimate with its final search covariance, or at the draws of an earlier
+   posterior (``walkers_from``: continues its exploration where a chain was cut short). The
+   first half of the chain is discarded; the draws are spread evenly over the rest.
+   Effective sample size from emcee's integrated autocorrelation time; since that estimate
+   assumes a stationary chain, the summary also gives the median posterior/prior sd in each
+   half of the kept steps (a second half clearly wider than the first: still widening).
 
 Both cores: candidates of a CMA-ES generation and walkers of an emcee half-step are scored
 in parallel worker processes (one numba thread each). Every evaluation uses the same seed
@@ -81,6 +84,10 @@ class CalibrationConfig:
     #: Free-parameter values CMA-ES starts from (e.g. a previous calibration, ``--start``);
     #: None: the literature defaults. Missing names take their literature value.
     start: dict[str, float] | None = None
+    #: A posterior-draws CSV (``posterior_draws.csv`` of an earlier calibration) whose rows,
+    #: picked evenly, start the MCMC walkers (``--walkers-from``); None: a ball around the
+    #: point with CMA-ES's final covariance. Continues an earlier posterior's exploration.
+    walkers_from: str | None = None
 
     def check(self) -> None:
         """Raise :class:`OligosimInputError` on an impossible setting."""
@@ -88,7 +95,9 @@ class CalibrationConfig:
         rules: dict[str, tuple[bool, str]] = {
             "n_patients": (self.n_patients >= 10, ">= 10"),
             "seed": (0 <= self.seed < 2**63, "0 <= seed < 2**63"),
-            "generations": (self.generations >= 1, ">= 1"),
+            "generations": (self.generations >= 1 or (self.generations == 0
+                                                       and self.start is not None),
+                            ">= 1 (0 only with a start: the point is then the start)"),
             "popsize": (self.popsize >= 4, ">= 4"),
             "sigma0": (0.0 < self.sigma0 <= 0.5, "in (0, 0.5]"),
             "walkers": (self.walkers >= 2 * d and self.walkers % 2 == 0,
@@ -250,9 +259,12 @@ _RESUMABLE_CHANGES = ("workers", "steps", "n_draws")
 
 
 def _identity(config: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The settings a checkpoint must share with a resumed run."""
-    return None if config is None else {k: v for k, v in config.items()
-                                        if k not in _RESUMABLE_CHANGES}
+    """The settings a checkpoint must share with a resumed run (a setting added after the
+    checkpoint was written counts as its default, None)."""
+    if config is None:
+        return None
+    return {"walkers_from": None, **{k: v for k, v in config.items()
+                                     if k not in _RESUMABLE_CHANGES}}
 
 
 #: Target fields that are prose only: editing them does not change the likelihood.
@@ -328,6 +340,8 @@ def _run_cma(state: dict[str, Any], config: CalibrationConfig, evaluate: _Evalua
         _save_state(folder, state)
         if progress is not None:
             progress("cma", len(state["cma_log"]), config.generations, state["best"][0])
+    if "favourite" not in state and not state["cma_log"]:  # no search: the start is all
+        state["favourite"] = state["best"]
     if "favourite" not in state:  # the search distribution's mean, often better than best
         fav = np.clip(np.asarray(es.result.xfavorite), 0.0, 1.0)
         ll, values = evaluate([fav])[0]
@@ -336,10 +350,55 @@ def _run_cma(state: dict[str, Any], config: CalibrationConfig, evaluate: _Evalua
         _save_state(folder, state)
 
 
+def read_walkers(path: str | Path, walkers: int) -> npt.NDArray[np.float64]:
+    """Unit-cube coordinates of ``walkers`` rows of a posterior-draws CSV, spread evenly over
+    its rows (the first and the last included), clipped inside the cube.
+
+    Raises :class:`OligosimInputError` naming the file when it is missing, lacks a free
+    parameter's column, has fewer rows than walkers, or holds a value outside a prior.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise OligosimInputError("walkers' start file not found", file=str(path),
+                                 field="walkers_from", value=str(path),
+                                 allowed="a posterior_draws.csv written by oligosim calibrate")
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise OligosimInputError(f"walkers' start file is not a CSV table ({exc})",
+                                 file=str(path), field="walkers_from",
+                                 allowed="a posterior_draws.csv written by oligosim "
+                                         "calibrate") from None
+    missing = [p.name for p in FREE_PARAMETERS if p.name not in frame.columns]
+    if missing:
+        raise OligosimInputError("walkers' start file lacks free-parameter columns",
+                                 file=str(path), field="columns", value=", ".join(missing),
+                                 allowed="one column per free parameter "
+                                         "(oligosim.calibration.free)")
+    if len(frame) < walkers:
+        raise OligosimInputError("walkers' start file has fewer rows than walkers",
+                                 file=str(path), field="rows", value=len(frame),
+                                 allowed=f">= {walkers} (the walkers)")
+    for p in FREE_PARAMETERS:
+        col = frame[p.name].to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(col) | (col < p.lo) | (col > p.hi)
+        if bad.any():
+            raise OligosimInputError("walkers' start value outside the prior", file=str(path),
+                                     field=p.name, value=float(col[np.argmax(bad)]),
+                                     allowed=f"in [{p.lo:g}, {p.hi:g}]")
+    rows = np.linspace(0, len(frame) - 1, walkers).round().astype(int)
+    coords = np.array([to_unit({p.name: float(frame[p.name].iloc[i]) for p in FREE_PARAMETERS})
+                       for i in rows])
+    return np.clip(coords, 0.001, 0.999)
+
+
 def _initial_walkers(state: dict[str, Any], config: CalibrationConfig
                      ) -> npt.NDArray[np.float64]:
     """Walkers around the point estimate: Normal with CMA-ES's final covariance (its scale
-    at most 0.05 per coordinate), clipped inside the cube."""
+    at most 0.05 per coordinate), clipped inside the cube; or, with ``walkers_from``, the
+    rows of an earlier posterior sample."""
+    if config.walkers_from is not None:
+        return read_walkers(config.walkers_from, config.walkers)
     es = state["cma"]
     centre = state["point"][1]
     d = centre.size
@@ -445,11 +504,15 @@ def _posterior(state: dict[str, Any], config: CalibrationConfig
     ident = sorted(((float(sd_unit[j] / prior_sd), p.name)
                     for j, p in enumerate(FREE_PARAMETERS)))
     accept = float(np.mean(np.any(np.diff(chain, axis=0) != 0.0, axis=2)))
+    half = kept.shape[0] // 2
+    halves = [float(np.median(part.reshape(-1, chain.shape[2]).std(axis=0) / prior_sd))
+              for part in (kept[:half], kept[half:])] if half >= 1 else [math.nan, math.nan]
     summary = {
         "effective_sample_size": {p.name: float(ess[j]) for j, p in enumerate(FREE_PARAMETERS)},
         "effective_sample_size_min": float(ess.min()),
         "acceptance_fraction": accept,
         "posterior_sd_over_prior_sd": {name: r for r, name in ident},
+        "sd_ratio_median_kept_halves": halves,
         "most_identified": [name for _, name in ident[:3]],
         "least_identified": [name for _, name in ident[-3:]],
     }
@@ -538,6 +601,8 @@ def calibrate(out: str | Path, config: CalibrationConfig | None = None, *,
                                  file=str(folder / _STATE_FILE))
     state = state or {"config": asdict(config), "target_ids": ids, "started": time.time(),
                       "elapsed": 0.0}
+    if config.walkers_from is not None and "mcmc" not in state:
+        read_walkers(config.walkers_from, config.walkers)  # bad input fails before the search
     state["targets_digest"] = digest
     state["config"] = asdict(config)
     t0 = time.perf_counter()

@@ -89,6 +89,21 @@ def _outputs(out: Path) -> dict[str, pd.DataFrame]:
             ("posterior_draws.csv", "predictive.csv", "cma_log.csv")}
 
 
+def _state_after_first_report(out: Path, config: CalibrationConfig) -> dict:
+    """Run a calibration until its first progress report (a CMA-ES generation, or the first
+    MCMC step when there is no search), then read its checkpoint."""
+    import pickle
+
+    def stop(stage: str, done: int, _t: int, _b: float) -> None:
+        raise _StopError
+
+    with pytest.raises(_StopError):
+        calibrate(out, config, targets=SUBSET, progress=stop)
+    with (out.with_name(out.stem + "_calibration") / "checkpoint" / "state.pkl").open(
+            "rb") as fh:
+        return pickle.load(fh)
+
+
 class _StopError(Exception):
     pass
 
@@ -98,6 +113,14 @@ def test_interrupted_calibration_resumes_to_the_uninterrupted_result(tmp_path: P
     assert len(full.draws) == TINY.n_draws
     assert set(full.draws.columns) >= {p.name for p in FREE_PARAMETERS}
     assert np.isfinite(full.point_log_likelihood)
+    # the widening check: median posterior/prior sd in each half of the kept steps
+    import pickle
+
+    with (tmp_path / "a_calibration" / "checkpoint" / "state.pkl").open("rb") as fh:
+        kept = np.array(pickle.load(fh)["mcmc"]["chain"])[TINY.steps // 2:]
+    halves = [np.median(part.reshape(-1, kept.shape[2]).std(axis=0) * math.sqrt(12.0))
+              for part in (kept[:1], kept[1:])]
+    np.testing.assert_allclose(full.summary["sd_ratio_median_kept_halves"], halves)
 
     # killed during CMA-ES, resumed, killed during MCMC, resumed to the end
     out = tmp_path / "b.json"
@@ -152,37 +175,18 @@ def test_resume_refuses_other_settings(tmp_path: Path) -> None:
 
 def test_start_begins_the_search_at_the_given_parameters(tmp_path: Path) -> None:
     """--start: with a tiny first step every first-generation candidate lies at the start."""
-    import pickle
-
     start = {p.name: p.value(0.3) for p in FREE_PARAMETERS}
     config = CalibrationConfig(**{**TINY.__dict__, "start": start, "sigma0": 1e-4})
-
-    def stop(stage: str, done: int, _t: int, _b: float) -> None:
-        raise _StopError
-
-    with pytest.raises(_StopError):
-        calibrate(tmp_path / "s.json", config, targets=SUBSET, progress=stop)
-    state_file = tmp_path / "s_calibration" / "checkpoint" / "state.pkl"
-    with state_file.open("rb") as fh:
-        state = pickle.load(fh)
+    state = _state_after_first_report(tmp_path / "s.json", config)
     np.testing.assert_allclose(state["best"][1], 0.3, atol=1e-3)
 
 
 def test_a_start_is_a_candidate_for_the_point(tmp_path: Path) -> None:
     """--start: the start is evaluated before the first generation and kept as the best
     point until a candidate beats it, so a refit never ends worse than where it began."""
-    import pickle
-
     start = {p.name: p.value(0.3) for p in FREE_PARAMETERS}
     config = CalibrationConfig(**{**TINY.__dict__, "start": start})
-
-    def stop(stage: str, done: int, _t: int, _b: float) -> None:
-        raise _StopError
-
-    with pytest.raises(_StopError):
-        calibrate(tmp_path / "s.json", config, targets=SUBSET, progress=stop)
-    with (tmp_path / "s_calibration" / "checkpoint" / "state.pkl").open("rb") as fh:
-        state = pickle.load(fh)
+    state = _state_after_first_report(tmp_path / "s.json", config)
     objective = Objective(TINY.n_patients, TINY.seed, targets=SUBSET)
     u0 = to_unit(to_parameters(np.full(len(FREE_PARAMETERS), 0.3)))
     assert state["n_evaluations"] == 1 + TINY.popsize
@@ -289,3 +293,76 @@ def test_effective_sample_size_leaves_out_a_walker_that_never_moved() -> None:
     ess = _effective_sample_size(chain)
     assert np.isfinite(ess).all()
     np.testing.assert_allclose(ess, 1800.0, rtol=0.15)
+
+
+def _draws_file(folder: Path, rows: int) -> tuple[Path, np.ndarray]:
+    """A posterior_draws.csv of ``rows`` distinct points inside the priors, and their unit
+    coordinates."""
+    u = np.random.default_rng(5).uniform(0.1, 0.9, (rows, len(FREE_PARAMETERS)))
+    frame = pd.DataFrame([{"draw": i, "log_likelihood": -1.0, **from_unit(x)}
+                          for i, x in enumerate(u)])
+    path = folder / "posterior_draws.csv"
+    frame.to_csv(path, index=False)
+    return path, u
+
+
+def test_walkers_from_start_at_an_earlier_posterior(tmp_path: Path) -> None:
+    """--generations 0 --start P --walkers-from CSV: no search (the point is P, evaluated
+    once), and the walkers start at CSV rows spread evenly, first and last included."""
+    from oligosim.calibration.fit import read_walkers
+
+    path, u = _draws_file(tmp_path, 2 * len(FREE_PARAMETERS) + 9)
+    start = {p.name: p.value(0.4) for p in FREE_PARAMETERS}
+    config = CalibrationConfig(**{**TINY.__dict__, "generations": 0, "start": start,
+                                  "walkers_from": str(path)})
+    state = _state_after_first_report(tmp_path / "w.json", config)
+    assert state["cma_log"] == []
+    np.testing.assert_allclose(state["point"][1], 0.4, atol=1e-12)
+    assert state["n_evaluations"] == 1 + 2 * TINY.walkers  # start, walkers, one step
+    rows = np.linspace(0, len(u) - 1, TINY.walkers).round().astype(int)
+    assert rows[0] == 0
+    assert rows[-1] == len(u) - 1
+    np.testing.assert_allclose(read_walkers(path, TINY.walkers), u[rows], atol=1e-9)
+    # the chain started there: after one stretch move each walker is where it was or on
+    # the line through where it was and another walker (Goodman & Weare; the half moved
+    # second is stretched towards the first half's new positions)
+    start_u, after = u[rows], state["mcmc"]["chain"][0]
+    assert not np.array_equal(after, start_u)
+    for k in range(TINY.walkers):
+        if np.array_equal(after[k], start_u[k]):
+            continue
+        others = np.delete(np.vstack([start_u, after]), [k, TINY.walkers + k], axis=0)
+        step, along = after[k] - others, start_u[k] - others
+        cos = np.abs(np.sum(step * along, axis=1)) / (
+            np.linalg.norm(step, axis=1) * np.linalg.norm(along, axis=1) + 1e-300)
+        assert np.max(cos) == pytest.approx(1.0, abs=1e-9), k
+
+
+def test_bad_walkers_file_and_search_free_run_are_named(tmp_path: Path) -> None:
+    from oligosim.calibration.fit import read_walkers
+
+    with pytest.raises(OligosimInputError, match="not found") as err:
+        read_walkers(tmp_path / "none.csv", 56)
+    assert "none.csv" in str(err.value)
+    path, _u = _draws_file(tmp_path, 10)
+    with pytest.raises(OligosimInputError, match="fewer rows") as err:
+        read_walkers(path, 56)
+    assert ">= 56" in str(err.value)
+    frame = pd.read_csv(path)
+    frame.drop(columns=["occult_mu0"]).to_csv(tmp_path / "cols.csv", index=False)
+    with pytest.raises(OligosimInputError, match="columns") as err:
+        read_walkers(tmp_path / "cols.csv", 4)
+    assert "occult_mu0" in str(err.value)
+    frame.loc[3, "occult_mu0"] = 99.0
+    frame.to_csv(tmp_path / "prior.csv", index=False)
+    with pytest.raises(OligosimInputError, match="outside the prior") as err:
+        read_walkers(tmp_path / "prior.csv", 4)
+    assert "occult_mu0" in str(err.value)
+    assert "99" in str(err.value)
+    no_start = CalibrationConfig(**{**TINY.__dict__, "generations": 0})
+    with pytest.raises(OligosimInputError, match="generations") as err:
+        no_start.check()
+    assert "0 only with a start" in str(err.value)
+    # the CLI reports a bad walkers file in one line, before any evaluation
+    assert main(["calibrate", "--out", str(tmp_path / "x.json"), "--walkers-from",
+                 str(tmp_path / "prior.csv")]) == 2
