@@ -958,6 +958,7 @@ def _extinguish(lesion, clone, nles, t):
         if lesion[l, LF_ALIVE] < 0.5:
             continue
         alive = False
+        zeroed = False
         for k in range(N_CLONES):
             n = clone[l, k, C_N]
             if n <= 0.0:
@@ -965,11 +966,13 @@ def _extinguish(lesion, clone, nles, t):
             if grow(n, clone[l, k, C_R], t - clone[l, k, C_T]) < 1.0:
                 clone[l, k, C_N] = 0.0
                 clone[l, k, C_F] = INF
+                zeroed = True
             else:
                 alive = True
         if not alive:
             lesion[l, LF_ALIVE] = 0.0
-        _refresh_next(lesion, clone, l)
+        if zeroed:  # only a zeroed clone changes a firing time: the cache is valid otherwise
+            _refresh_next(lesion, clone, l)
 
 
 @nb.njit(**JIT)
