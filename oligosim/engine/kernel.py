@@ -259,6 +259,7 @@ from oligosim.engine.recist import (
     lesion_cells,
     measure,
     rebaseline,
+    scan_cells,
     select_targets,
     sum_of_diameters,
     update_nadirs,
@@ -602,7 +603,8 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
     t = 0.0
     scan_no = 0
     _acc_event(acc, econ, t, AQ_SCAN)
-    measure(lesion, clone, nles, t, org, rho, sc[P_MEAS_SD], seed, pid, scan_no, meas, truth)
+    scan_cells(lesion, clone, nles, t, truth)
+    measure(lesion, nles, org, rho, sc[P_MEAS_SD], seed, pid, scan_no, meas, truth)
     n_vis = 0
     seen = np.zeros(N_ORGANS, dtype=np.int64)
     for l in range(nles):
@@ -784,8 +786,8 @@ def simulate_patient(pid, seed, sc, org, kill, sens, pen, sigma, cost, mut, gmul
         scan_no += 1
         _acc_event(acc, econ, t, AQ_SCAN)
         next_scan = t + int1 if t + int1 <= switch + 1e-9 else t + int2
-        _extinguish(lesion, clone, nles, t)
-        measure(lesion, clone, nles, t, org, rho, sc[P_MEAS_SD], seed, pid, scan_no, meas, truth)
+        _extinguish(lesion, clone, nles, t, truth)
+        measure(lesion, nles, org, rho, sc[P_MEAS_SD], seed, pid, scan_no, meas, truth)
         sod, resp, _new, n_prog = evaluate(lesion, nles, meas, org, sod_nadir, base_sod, prog)
         if traced:
             n_scan_tr = _trace_scan(tr_scan_t, tr_scans, n_scan_tr, t, lesion, clone, nles,
@@ -952,23 +954,32 @@ def _set_regime(nles, t, reg, sc, org, lesion, clone):
 
 
 @nb.njit(**JIT)
-def _extinguish(lesion, clone, nles, t):
-    """ASSUMPTION: a clone below one cell at a scan is extinct (see module docstring)."""
+def _extinguish(lesion, clone, nles, t, cells):
+    """ASSUMPTION: a clone below one cell at a scan is extinct (see module docstring).
+
+    Also writes ``cells[l]``, the cells of every live lesion at ``t`` (its surviving clones
+    summed in clone order, exactly as :func:`~oligosim.engine.recist.lesion_cells` would),
+    so the scan's measurement does not grow every clone a second time.
+    """
     for l in range(nles):
         if lesion[l, LF_ALIVE] < 0.5:
             continue
         alive = False
         zeroed = False
+        tot = 0.0
         for k in range(N_CLONES):
             n = clone[l, k, C_N]
             if n <= 0.0:
                 continue
-            if grow(n, clone[l, k, C_R], t - clone[l, k, C_T]) < 1.0:
+            g = grow(n, clone[l, k, C_R], t - clone[l, k, C_T])
+            if g < 1.0:
                 clone[l, k, C_N] = 0.0
                 clone[l, k, C_F] = INF
                 zeroed = True
             else:
                 alive = True
+                tot += g
+        cells[l] = tot
         if not alive:
             lesion[l, LF_ALIVE] = 0.0
         if zeroed:  # only a zeroed clone changes a firing time: the cache is valid otherwise

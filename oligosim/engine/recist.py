@@ -64,19 +64,30 @@ def lesion_cells(clone, l, t):
 
 
 @nb.njit(**JIT)
-def measure(lesion, clone, nles, t, organ_tab, rho, sd_mm, seed, pid, scan_no, meas, truth):
+def scan_cells(lesion, clone, nles, t, cells):
+    """``cells[l]``: total cells of every live lesion slot at ``t`` (what :func:`measure`
+    reads)."""
+    for l in range(nles):
+        if lesion[l, LF_ALIVE] > 0.5:
+            cells[l] = lesion_cells(clone, l, t)
+
+
+@nb.njit(**JIT)
+def measure(lesion, nles, organ_tab, rho, sd_mm, seed, pid, scan_no, meas, truth):
     """Scan every lesion slot: ``truth[l]`` true diameter, ``meas[l]`` measured (0 = unseen).
 
-    The measurement error of lesion ``l`` at scan ``scan_no`` is the stateless normal
-    addressed by (lesion slot, scan number): identical in every strategy, and drawn only for
-    visible lesions without shifting anyone else's draws.
+    On entry ``truth[l]`` holds the cells of each live lesion (:func:`scan_cells`, or the
+    kernel's extinction pass, which has just grown every clone to the scan date); on return
+    it holds the true diameter. The measurement error of lesion ``l`` at scan ``scan_no`` is
+    the stateless normal addressed by (lesion slot, scan number): identical in every
+    strategy, and drawn only for visible lesions without shifting anyone else's draws.
     """
     for l in range(nles):
         if lesion[l, LF_ALIVE] < 0.5:
             meas[l] = 0.0
             truth[l] = 0.0
             continue
-        d = diameter_mm(lesion_cells(clone, l, t), rho)
+        d = diameter_mm(truth[l], rho)
         truth[l] = d
         o = int(lesion[l, LF_ORGAN])
         if d >= organ_tab[o, O_DETECT]:
