@@ -496,6 +496,11 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     first, second = s["sd_ratio_median_kept_halves"]
     print(f"median posterior/prior sd in the kept steps: {first:.3f} (first half), "
           f"{second:.3f} (second half)")
+    drop = s["log_likelihood_drop"]
+    print(f"median log-likelihood drop of the draws below the point: "
+          f"{drop['median_observed']:.1f} (a stationary sample of a near-normal posterior: "
+          f"{drop['median_expected_if_stationary']:.1f}; implied width factor "
+          f"{drop['implied_width_factor']:.2f})")
     return EXIT_OK
 
 

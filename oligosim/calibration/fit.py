@@ -11,7 +11,9 @@
    first half of the chain is discarded; the draws are spread evenly over the rest.
    Effective sample size from emcee's integrated autocorrelation time; since that estimate
    assumes a stationary chain, the summary also gives the median posterior/prior sd in each
-   half of the kept steps (a second half clearly wider than the first: still widening).
+   half of the kept steps (a second half clearly wider than the first: still widening) and
+   the draws' median log-likelihood drop below the point against the χ²_d/2 a stationary
+   sample of a near-normal posterior would show (:func:`_width_check`).
 
 Both cores: candidates of a CMA-ES generation and walkers of an emcee half-step are scored
 in parallel worker processes (one numba thread each). Every evaluation uses the same seed
@@ -479,6 +481,29 @@ def _effective_sample_size(chain: npt.NDArray[np.float64]) -> npt.NDArray[np.flo
     return ess
 
 
+def _width_check(point_ll: float, kept_lp: npt.NDArray[np.float64], d: int
+                 ) -> dict[str, float]:
+    """Is the sample as wide as the likelihood's curvature says it should be?
+
+    ASSUMPTION (a check, not part of the fit): near its maximum the posterior is close to a
+    d-dimensional normal, so ``2 (ll_max - ll)`` of a posterior draw is χ²_d and the median
+    drop is ``χ²_d median / 2`` (≈ 13.7 for d = 28). A sample whose median drop is smaller
+    sits too close to the maximum: if its spread is ``c`` times the posterior's in every
+    direction, the drop scales by ``c²``, so ``implied_width_factor = sqrt(observed /
+    expected)`` estimates ``c`` (1 at stationarity; parameters truncated at a prior edge
+    still add χ²_1 each). The point's log-likelihood stands in for the maximum, so a higher
+    maximum somewhere would make ``c`` smaller still.
+    """
+    from scipy.stats import chi2
+
+    finite = kept_lp[np.isfinite(kept_lp)]
+    observed = float(np.median(point_ll - finite)) if finite.size else math.nan
+    expected = float(chi2.median(d) / 2.0)
+    factor = math.sqrt(observed / expected) if observed > 0.0 else math.nan
+    return {"median_observed": observed, "median_expected_if_stationary": expected,
+            "implied_width_factor": factor}
+
+
 def _posterior(state: dict[str, Any], config: CalibrationConfig
                ) -> tuple[pd.DataFrame, npt.NDArray[np.float64], dict[str, Any]]:
     m = state["mcmc"]
@@ -504,6 +529,7 @@ def _posterior(state: dict[str, Any], config: CalibrationConfig
     ident = sorted(((float(sd_unit[j] / prior_sd), p.name)
                     for j, p in enumerate(FREE_PARAMETERS)))
     accept = float(np.mean(np.any(np.diff(chain, axis=0) != 0.0, axis=2)))
+    width = _width_check(float(state["point"][0]), flat_lp, chain.shape[2])
     half = kept.shape[0] // 2
     halves = [float(np.median(part.reshape(-1, chain.shape[2]).std(axis=0) / prior_sd))
               for part in (kept[:half], kept[half:])] if half >= 1 else [math.nan, math.nan]
@@ -513,6 +539,7 @@ def _posterior(state: dict[str, Any], config: CalibrationConfig
         "acceptance_fraction": accept,
         "posterior_sd_over_prior_sd": {name: r for r, name in ident},
         "sd_ratio_median_kept_halves": halves,
+        "log_likelihood_drop": width,
         "most_identified": [name for _, name in ident[:3]],
         "least_identified": [name for _, name in ident[-3:]],
     }
