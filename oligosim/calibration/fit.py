@@ -36,6 +36,7 @@ import math
 import os
 import pickle
 import shutil
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -190,6 +191,20 @@ def _init_worker(n_patients: int, seed: int, scenarios_dir: str | None, jobs: in
     _WORKER = Objective(n_patients, seed, jobs, scenarios_dir=scenarios_dir, targets=targets)
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Exit this worker once its parent has gone (killed, or its terminal closed): a
+    SIGKILLed ``oligosim calibrate`` would otherwise leave its workers behind, each holding
+    a compiled model in memory."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
+def _init_pool_worker(parent: int, *args: Any) -> None:
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    _init_worker(*args)
+
+
 def _evaluate(u: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
     """:meth:`Objective.evaluate` of this process's objective."""
     assert _WORKER is not None
@@ -207,7 +222,8 @@ class _Evaluator:
         self.pool: ProcessPoolExecutor | None = None
         if self.workers > 1:
             self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"),
-                                            initializer=_init_worker, initargs=args)
+                                            initializer=_init_pool_worker,
+                                            initargs=(os.getpid(), *args))
         else:
             _init_worker(*args)
         self.n_evaluations = 0

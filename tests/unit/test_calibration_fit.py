@@ -380,3 +380,49 @@ def test_width_check_recovers_the_spread_of_a_normal_sample(c: float) -> None:
     out = _width_check(0.0, -0.5 * np.sum(x * x, axis=1), 28)
     assert out["median_expected_if_stationary"] == pytest.approx(13.67, abs=0.01)
     assert out["implied_width_factor"] == pytest.approx(c, rel=0.006)
+
+
+def _children(pid: int) -> set[int]:
+    """Processes whose parent is ``pid`` (Linux /proc)."""
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(fields[1]) == pid:
+            out.add(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_workers_exit_when_calibrate_is_killed(tmp_path: Path) -> None:
+    """SIGKILL `oligosim calibrate --workers 2` once its workers have scored a generation:
+    the workers notice their parent is gone and exit (they used to stay, idle, each holding
+    a compiled model)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cmd = [sys.executable, "-m", "oligosim.cli", "calibrate", "--out", str(tmp_path / "k.json"),
+           "--patients", "12", "--generations", "50", "--popsize", "4", "--workers", "2",
+           "--targets", str(_subset_file(tmp_path))]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = tmp_path / "k_calibration" / "checkpoint" / "state.pkl"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None and not state.exists():
+        time.sleep(0.05)
+    workers = _children(proc.pid)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    assert len(workers) >= 2  # the two workers (and possibly multiprocessing's tracker)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 30
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = {w for w in alive if Path(f"/proc/{w}").exists()
+                 and "Z" not in Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1][:3]}
+    assert not alive, f"workers {sorted(alive)} outlived the killed calibration"
