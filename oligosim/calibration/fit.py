@@ -508,7 +508,10 @@ def _width_check(point_ll: float, kept_lp: npt.NDArray[np.float64], d: int
     direction, the drop scales by ``c²``, so ``implied_width_factor = sqrt(observed /
     expected)`` estimates ``c`` (1 at stationarity; parameters truncated at a prior edge
     still add χ²_1 each). The point's log-likelihood stands in for the maximum, so a higher
-    maximum somewhere would make ``c`` smaller still.
+    maximum somewhere would make ``c`` smaller still. Where the likelihood is flatter than
+    normal (ridges and plateaus of a synthetic likelihood) a wider sample costs less than
+    this assumes, so ``c`` then overstates how close the sample is to the posterior's width:
+    read it with ``sd_ratio_median_kept_halves``, which shows a chain still widening.
     """
     from scipy.stats import chi2
 
