@@ -264,6 +264,11 @@ class _EmceePool:
 # ---------------------------------------------------------------------------------------------
 
 def _save_state(folder: Path, state: dict[str, Any]) -> None:
+    """Write the checkpoint atomically, with the wall time so far (``clock``: the elapsed
+    seconds of earlier sessions and this session's start), so a killed run keeps it."""
+    clock = state.get("clock")
+    if clock is not None:
+        state["elapsed"] = clock[0] + time.perf_counter() - clock[1]
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / (_STATE_FILE + ".tmp")
     with open(tmp, "wb") as fh:
@@ -653,6 +658,7 @@ def calibrate(out: str | Path, config: CalibrationConfig | None = None, *,
     state["config"] = asdict(config)
     t0 = time.perf_counter()
     elapsed0 = float(state.get("elapsed", 0.0))
+    state["clock"] = (elapsed0, t0)
     sdir = None if scenarios_dir is None else str(scenarios_dir)
     evaluate = _Evaluator(config, sdir, targets)
     try:

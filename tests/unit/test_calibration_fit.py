@@ -426,3 +426,28 @@ def test_workers_exit_when_calibrate_is_killed(tmp_path: Path) -> None:
         alive = {w for w in alive if Path(f"/proc/{w}").exists()
                  and "Z" not in Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1][:3]}
     assert not alive, f"workers {sorted(alive)} outlived the killed calibration"
+
+
+def test_checkpoints_carry_the_wall_time_so_far(tmp_path: Path) -> None:
+    """A run killed outright (SIGKILL: no clean-up) must not lose its wall time: every
+    checkpoint holds the seconds elapsed so far, summed over resumed sessions."""
+    import pickle
+    import time
+
+    state_file = tmp_path / "t_calibration" / "checkpoint" / "state.pkl"
+    seen: list[float] = []
+
+    def slow(stage: str, done: int, _t: int, _b: float) -> None:
+        with state_file.open("rb") as fh:
+            seen.append(pickle.load(fh)["elapsed"])
+        time.sleep(0.3)
+        if done == 2:
+            raise _StopError
+
+    with pytest.raises(_StopError):
+        calibrate(tmp_path / "t.json", TINY, targets=SUBSET, progress=slow)
+    assert seen[1] >= seen[0] + 0.3  # the first report's pause is in the second checkpoint
+    with pytest.raises(_StopError):
+        calibrate(tmp_path / "t.json", TINY, targets=SUBSET, resume=True, progress=slow)
+    with state_file.open("rb") as fh:
+        assert pickle.load(fh)["elapsed"] >= seen[1] + 0.3 * 2
