@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
                     "parameters (oligosim.calibration.free) on the weighted synthetic "
                     "log-likelihood of all targets, then an emcee posterior sample. Writes "
                     "the parameter file FILE (JSON) and FILE's stem + '_calibration/' "
-                    "(posterior_draws.csv, report.csv, predictive.csv, cma_log.csv, "
+                    "(posterior_draws.csv, report.csv, predictive.csv, cma_log.csv, walkers.csv, "
                     "calibration.png, checkpoint/). Interrupted runs continue with --resume.")
     cal.add_argument("--out", default="calibrated.json",
                      help="parameter file to write (default calibrated.json)")
@@ -91,8 +91,9 @@ def _parser() -> argparse.ArgumentParser:
                           "for a --start near the optimum)")
     cal.add_argument("--walkers-from", default=None, metavar="CSV",
                      help="start the MCMC walkers at rows of an earlier posterior_draws.csv "
-                          "(spread evenly) instead of a ball around the point: continues an "
-                          "earlier chain's exploration")
+                          "(spread evenly) or at an earlier run's walkers.csv (its last "
+                          "ensemble) instead of a ball around the point: continues an earlier "
+                          "chain's exploration")
     cal.add_argument("--scenarios-dir", default=None,
                      help="folder holding trials/*.toml (as for validate)")
     cal.add_argument("--targets", default=None,

@@ -87,9 +87,10 @@ class CalibrationConfig:
     #: Free-parameter values CMA-ES starts from (e.g. a previous calibration, ``--start``);
     #: None: the literature defaults. Missing names take their literature value.
     start: dict[str, float] | None = None
-    #: A posterior-draws CSV (``posterior_draws.csv`` of an earlier calibration) whose rows,
-    #: picked evenly, start the MCMC walkers (``--walkers-from``); None: a ball around the
-    #: point with CMA-ES's final covariance. Continues an earlier posterior's exploration.
+    #: A posterior-draws CSV (``posterior_draws.csv`` or ``walkers.csv`` of an earlier
+    #: calibration) whose rows, picked evenly, start the MCMC walkers (``--walkers-from``);
+    #: None: a ball around the point with CMA-ES's final covariance. Continues an earlier
+    #: posterior's exploration (``walkers.csv``: from its last ensemble).
     walkers_from: str | None = None
 
     def check(self) -> None:
@@ -606,7 +607,8 @@ def calibrate(out: str | Path, config: CalibrationConfig | None = None, *,
         run's metadata). Next to it, the folder ``<stem>_calibration/`` receives
         ``posterior_draws.csv``, ``report.csv`` (validation at the point, lifelines
         estimators), ``predictive.csv`` (posterior-predictive interval of every target),
-        ``cma_log.csv`` and ``checkpoint/``.
+        ``cma_log.csv``, ``walkers.csv`` (the walkers at the last kept step: ``walkers_from``
+        continues the chain's ensemble from there) and ``checkpoint/``.
     config : CalibrationConfig, optional
         Budget and seeds (defaults sized for §7 P6).
     resume : bool
@@ -674,6 +676,10 @@ def calibrate(out: str | Path, config: CalibrationConfig | None = None, *,
     ll_point, u_point, _ = state["point"]
     point = ParameterSet().replace(name="calibrated", **from_unit(u_point))
     draws, draw_values, summary = _posterior(state, config)
+    last = np.asarray(state["mcmc"]["chain"][config.steps - 1])
+    last_lp = np.asarray(state["mcmc"]["log_prob_chain"][config.steps - 1])
+    walkers = pd.DataFrame([{"walker": w, "log_likelihood": float(last_lp[w]),
+                             **from_unit(last[w])} for w in range(last.shape[0])])
     objective = Objective(config.n_patients, config.validation_seed, jobs=None,
                           scenarios_dir=scenarios_dir, targets=targets)
     report = objective.report(u_point, fast=False)
@@ -690,7 +696,7 @@ def calibrate(out: str | Path, config: CalibrationConfig | None = None, *,
         "targets_computable": int(report["model"].notna().sum()),
     })
     _write_outputs(out, work, config, point, u_point, draws, report, predictive, summary,
-                   pd.DataFrame(state["cma_log"]))
+                   pd.DataFrame(state["cma_log"]), walkers)
     return CalibrationResult(point, u_point, float(ll_point), draws, report, predictive,
                              summary)
 
@@ -698,7 +704,7 @@ def calibrate(out: str | Path, config: CalibrationConfig | None = None, *,
 def _write_outputs(out: Path, work: Path, config: CalibrationConfig, point: ParameterSet,
                    u_point: npt.NDArray[np.float64], draws: pd.DataFrame,
                    report: pd.DataFrame, predictive: pd.DataFrame, summary: dict[str, Any],
-                   cma_log: pd.DataFrame) -> None:
+                   cma_log: pd.DataFrame, walkers: pd.DataFrame) -> None:
     from importlib.metadata import PackageNotFoundError, version
 
     from oligosim.runner import json_safe
@@ -719,7 +725,8 @@ def _write_outputs(out: Path, work: Path, config: CalibrationConfig, point: Para
            "config": asdict(config), "summary": summary, "free_parameters": free,
            "unit_coordinates": [float(x) for x in u_point]}
     for name, frame in (("posterior_draws.csv", draws), ("report.csv", report),
-                        ("predictive.csv", predictive), ("cma_log.csv", cma_log)):
+                        ("predictive.csv", predictive), ("cma_log.csv", cma_log),
+                        ("walkers.csv", walkers)):
         tmp = work / (name + ".tmp")
         frame.to_csv(tmp, index=False)
         os.replace(tmp, work / name)

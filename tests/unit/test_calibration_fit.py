@@ -121,6 +121,12 @@ def test_interrupted_calibration_resumes_to_the_uninterrupted_result(tmp_path: P
     halves = [np.median(part.reshape(-1, kept.shape[2]).std(axis=0) * math.sqrt(12.0))
               for part in (kept[:1], kept[1:])]
     np.testing.assert_allclose(full.summary["sd_ratio_median_kept_halves"], halves)
+    # walkers.csv: the last step's ensemble, which --walkers-from continues from
+    from oligosim.calibration.fit import read_walkers
+
+    np.testing.assert_allclose(read_walkers(tmp_path / "a_calibration" / "walkers.csv",
+                                            TINY.walkers), np.clip(kept[-1], 0.001, 0.999),
+                               atol=1e-9)
 
     # killed during CMA-ES, resumed, killed during MCMC, resumed to the end
     out = tmp_path / "b.json"
@@ -224,6 +230,7 @@ def test_cli_calibrate_writes_everything_and_validate_reads_it(tmp_path: Path,
     assert code == 0
     work = tmp_path / "fit_calibration"
     for name in ("posterior_draws.csv", "report.csv", "predictive.csv", "cma_log.csv",
+                 "walkers.csv",
                  "calibration.png"):
         assert (work / name).stat().st_size > 0, name
     doc = json.loads(out.read_text())
@@ -451,3 +458,18 @@ def test_checkpoints_carry_the_wall_time_so_far(tmp_path: Path) -> None:
         calibrate(tmp_path / "t.json", TINY, targets=SUBSET, resume=True, progress=slow)
     with state_file.open("rb") as fh:
         assert pickle.load(fh)["elapsed"] >= seen[1] + 0.3 * 2
+
+
+def test_the_shipped_last_ensemble_restarts_the_chain() -> None:
+    """The package ships the shipped chain's last walkers (walkers.csv), one per walker of
+    the default configuration, inside the priors: --walkers-from continues from them."""
+    from importlib import resources
+
+    from oligosim.calibration.fit import read_walkers
+
+    path = resources.files("oligosim") / "data" / "calibration" / "walkers.csv"
+    frame = pd.read_csv(str(path))
+    assert len(frame) == CalibrationConfig().walkers
+    coords = read_walkers(str(path), CalibrationConfig().walkers)
+    assert coords.shape == (CalibrationConfig().walkers, len(FREE_PARAMETERS))
+    assert len(np.unique(coords, axis=0)) == len(frame)  # every walker, none repeated
