@@ -382,17 +382,16 @@ def read_walkers(path: str | Path, walkers: int) -> npt.NDArray[np.float64]:
     parameter's column, has fewer rows than walkers, or holds a value outside a prior.
     """
     path = Path(path)
+    expected = "a posterior_draws.csv or walkers.csv written by oligosim calibrate"
     if not path.is_file():
         raise OligosimInputError("walkers' start file not found", file=str(path),
-                                 field="walkers_from", value=str(path),
-                                 allowed="a posterior_draws.csv written by oligosim calibrate")
+                                 field="walkers_from", value=str(path), allowed=expected)
     try:
         frame = pd.read_csv(path)
     except (ValueError, UnicodeDecodeError) as exc:
         raise OligosimInputError(f"walkers' start file is not a CSV table ({exc})",
                                  file=str(path), field="walkers_from",
-                                 allowed="a posterior_draws.csv written by oligosim "
-                                         "calibrate") from None
+                                 allowed=expected) from None
     missing = [p.name for p in FREE_PARAMETERS if p.name not in frame.columns]
     if missing:
         raise OligosimInputError("walkers' start file lacks free-parameter columns",
@@ -404,12 +403,12 @@ def read_walkers(path: str | Path, walkers: int) -> npt.NDArray[np.float64]:
                                  file=str(path), field="rows", value=len(frame),
                                  allowed=f">= {walkers} (the walkers)")
     for p in FREE_PARAMETERS:
-        col = frame[p.name].to_numpy(dtype=np.float64)
+        col = pd.to_numeric(frame[p.name], errors="coerce").to_numpy(dtype=np.float64)
         bad = ~np.isfinite(col) | (col < p.lo) | (col > p.hi)
         if bad.any():
             raise OligosimInputError("walkers' start value outside the prior", file=str(path),
-                                     field=p.name, value=float(col[np.argmax(bad)]),
-                                     allowed=f"in [{p.lo:g}, {p.hi:g}]")
+                                     field=p.name, value=frame[p.name].iloc[np.argmax(bad)],
+                                     allowed=f"a number in [{p.lo:g}, {p.hi:g}]")
     rows = np.linspace(0, len(frame) - 1, walkers).round().astype(int)
     coords = np.array([to_unit({p.name: float(frame[p.name].iloc[i]) for p in FREE_PARAMETERS})
                        for i in rows])

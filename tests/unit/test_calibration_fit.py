@@ -366,6 +366,12 @@ def test_bad_walkers_file_and_search_free_run_are_named(tmp_path: Path) -> None:
         read_walkers(tmp_path / "prior.csv", 4)
     assert "occult_mu0" in str(err.value)
     assert "99" in str(err.value)
+    frame["occult_mu0"] = frame["occult_mu0"].astype(object)
+    frame.loc[2, "occult_mu0"] = "abc"
+    frame.to_csv(tmp_path / "text.csv", index=False)
+    with pytest.raises(OligosimInputError, match="outside the prior") as err:
+        read_walkers(tmp_path / "text.csv", 4)
+    assert "abc" in str(err.value)
     no_start = CalibrationConfig(**{**TINY.__dict__, "generations": 0})
     with pytest.raises(OligosimInputError, match="generations") as err:
         no_start.check()
