@@ -264,12 +264,17 @@ class _EmceePool:
 # checkpoints
 # ---------------------------------------------------------------------------------------------
 
-def _save_state(folder: Path, state: dict[str, Any]) -> None:
-    """Write the checkpoint atomically, with the wall time so far (``clock``: the elapsed
-    seconds of earlier sessions and this session's start), so a killed run keeps it."""
+def _update_elapsed(state: dict[str, Any]) -> None:
+    """Set ``elapsed``, the wall time so far, from ``clock``: the elapsed seconds of earlier
+    sessions and this session's start."""
     clock = state.get("clock")
     if clock is not None:
         state["elapsed"] = clock[0] + time.perf_counter() - clock[1]
+
+
+def _save_state(folder: Path, state: dict[str, Any]) -> None:
+    """Write the checkpoint atomically, with the wall time so far, so a killed run keeps it."""
+    _update_elapsed(state)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / (_STATE_FILE + ".tmp")
     with open(tmp, "wb") as fh:
@@ -657,9 +662,7 @@ def calibrate(out: str | Path, config: CalibrationConfig | None = None, *,
         read_walkers(config.walkers_from, config.walkers)  # bad input fails before the search
     state["targets_digest"] = digest
     state["config"] = asdict(config)
-    t0 = time.perf_counter()
-    elapsed0 = float(state.get("elapsed", 0.0))
-    state["clock"] = (elapsed0, t0)
+    state["clock"] = (float(state.get("elapsed", 0.0)), time.perf_counter())
     sdir = None if scenarios_dir is None else str(scenarios_dir)
     evaluate = _Evaluator(config, sdir, targets)
     try:
@@ -669,7 +672,7 @@ def calibrate(out: str | Path, config: CalibrationConfig | None = None, *,
         _run_mcmc(state, config, evaluate, folder, progress)
     finally:
         evaluate.close()
-        state["elapsed"] = elapsed0 + time.perf_counter() - t0
+        _update_elapsed(state)
         if folder.exists():
             _save_state(folder, state)
     ll_point, u_point, _ = state["point"]
