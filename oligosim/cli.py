@@ -497,6 +497,10 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     first, second = s["sd_ratio_median_kept_halves"]
     print(f"median posterior/prior sd in the kept steps: {first:.3f} (first half), "
           f"{second:.3f} (second half)")
+    win = s["sd_ratio_by_window"]
+    print(f"median posterior/prior sd by {win['window_steps']}-step window (flat in the kept "
+          f"second half if the chain is stationary): "
+          f"{', '.join(f'{r:.3f}' for r in win['median_ratio'])}")
     drop = s["log_likelihood_drop"]
     print(f"median log-likelihood drop of the draws below the point: "
           f"{drop['median_observed']:.1f} (a stationary sample of a near-normal posterior: "

@@ -57,7 +57,8 @@ from oligosim.engine.rng import normal_at, philox4x64_10
 from oligosim.errors import OligosimInputError
 from oligosim.params import ParameterSet
 
-__all__ = ["PURPOSE_CMA", "CalibrationConfig", "CalibrationResult", "calibrate"]
+__all__ = ["PURPOSE_CMA", "CalibrationConfig", "CalibrationResult", "calibrate",
+           "sd_ratio_by_window"]
 
 PURPOSE_CMA = 0x434D4101  # "CMA\x01": CMA-ES normal deviates
 PURPOSE_MCMC = 0x4D434D01  # "MCM\x01": emcee's seed and the walkers' start
@@ -533,6 +534,30 @@ def _width_check(point_ll: float, kept_lp: npt.NDArray[np.float64], d: int
             "implied_width_factor": factor}
 
 
+#: Steps per window of the stationarity trace (fewer for a chain shorter than four windows).
+SD_RATIO_WINDOW_STEPS = 40
+
+
+def sd_ratio_by_window(chain: npt.NDArray[np.float64], window: int | None = None
+                       ) -> dict[str, Any]:
+    """Median over parameters of posterior/prior sd in consecutive windows of the chain.
+
+    ``chain`` is (steps, walkers, d) in unit coordinates, where every prior has sd
+    ``1/sqrt(12)``. A chain still widening (or narrowing) shows a trend across the windows;
+    a stationary one a flat trace. Burn-in is included on purpose: the trace shows where the
+    width levelled off, which tells whether the kept half (the second) is stationary.
+    ``window`` defaults to :data:`SD_RATIO_WINDOW_STEPS`, or a quarter of a shorter chain;
+    a last partial window is dropped.
+    """
+    steps = chain.shape[0]
+    w = window if window is not None else max(1, min(SD_RATIO_WINDOW_STEPS, steps // 4))
+    prior_sd = 1.0 / math.sqrt(12.0)
+    starts = list(range(0, steps - w + 1, w))
+    ratios = [float(np.median(chain[a:a + w].reshape(-1, chain.shape[2]).std(axis=0)
+                              / prior_sd)) for a in starts]
+    return {"window_steps": w, "first_step": [a + 1 for a in starts], "median_ratio": ratios}
+
+
 def _posterior(state: dict[str, Any], config: CalibrationConfig
                ) -> tuple[pd.DataFrame, npt.NDArray[np.float64], dict[str, Any]]:
     m = state["mcmc"]
@@ -568,6 +593,7 @@ def _posterior(state: dict[str, Any], config: CalibrationConfig
         "acceptance_fraction": accept,
         "posterior_sd_over_prior_sd": {name: r for r, name in ident},
         "sd_ratio_median_kept_halves": halves,
+        "sd_ratio_by_window": sd_ratio_by_window(chain),
         "log_likelihood_drop": width,
         "most_identified": [name for _, name in ident[:3]],
         "least_identified": [name for _, name in ident[-3:]],

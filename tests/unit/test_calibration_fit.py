@@ -117,10 +117,16 @@ def test_interrupted_calibration_resumes_to_the_uninterrupted_result(tmp_path: P
     import pickle
 
     with (tmp_path / "a_calibration" / "checkpoint" / "state.pkl").open("rb") as fh:
-        kept = np.array(pickle.load(fh)["mcmc"]["chain"])[TINY.steps // 2:]
+        chain = np.array(pickle.load(fh)["mcmc"]["chain"])
+    kept = chain[TINY.steps // 2:]
     halves = [np.median(part.reshape(-1, kept.shape[2]).std(axis=0) * math.sqrt(12.0))
               for part in (kept[:1], kept[1:])]
     np.testing.assert_allclose(full.summary["sd_ratio_median_kept_halves"], halves)
+    # the stationarity trace covers the whole chain, burn-in included (4 steps: 1-step windows)
+    trace = full.summary["sd_ratio_by_window"]
+    assert trace["first_step"] == [1, 2, 3, 4]
+    np.testing.assert_allclose(trace["median_ratio"],
+                               [np.median(c.std(axis=0) * math.sqrt(12.0)) for c in chain])
     # walkers.csv: the last step's ensemble, which --walkers-from continues from
     from oligosim.calibration.fit import read_walkers
 
@@ -393,6 +399,29 @@ def test_width_check_recovers_the_spread_of_a_normal_sample(c: float) -> None:
     out = _width_check(0.0, -0.5 * np.sum(x * x, axis=1), 28)
     assert out["median_expected_if_stationary"] == pytest.approx(13.67, abs=0.01)
     assert out["implied_width_factor"] == pytest.approx(c, rel=0.006)
+
+
+def test_sd_ratio_by_window_traces_a_widening_chain_then_a_flat_one() -> None:
+    """A chain whose spread in unit coordinates is set exactly per window: the trace returns
+    those spreads over the prior sd (1/sqrt 12), drops a last partial window, and numbers
+    windows by their first step (1-based). Exact construction, so the tolerance is rounding."""
+    from oligosim.calibration.fit import sd_ratio_by_window
+
+    walkers, d, w = 8, 3, 5
+    z = np.random.default_rng(3).standard_normal((w * walkers, d))
+    z = (z - z.mean(axis=0)) / z.std(axis=0)          # exactly mean 0, sd 1 per parameter
+    spreads = [0.05, 0.10, 0.15, 0.15, 0.15]
+    chain = np.concatenate([0.5 + s * z.reshape(w, walkers, d) for s in spreads]
+                           + [np.full((2, walkers, d), 0.5)])   # a partial last window
+    out = sd_ratio_by_window(chain, window=w)
+    assert out["window_steps"] == w
+    assert out["first_step"] == [1, 6, 11, 16, 21]
+    np.testing.assert_allclose(out["median_ratio"], np.array(spreads) * math.sqrt(12.0),
+                               rtol=1e-12)
+    # default window: 40 steps, or a quarter of a shorter chain
+    assert sd_ratio_by_window(np.zeros((400, walkers, d)))["window_steps"] == 40
+    assert sd_ratio_by_window(np.zeros((27, walkers, d)))["window_steps"] == 6
+    assert sd_ratio_by_window(np.zeros((2, walkers, d)))["window_steps"] == 1
 
 
 def _children(pid: int) -> set[int]:
