@@ -538,6 +538,12 @@ def _width_check(point_ll: float, kept_lp: npt.NDArray[np.float64], d: int
 SD_RATIO_WINDOW_STEPS = 40
 
 
+def _median_sd_ratio(steps: npt.NDArray[np.float64]) -> float:
+    """Median over parameters of the posterior/prior sd of a (steps, walkers, d) stretch of
+    chain in unit coordinates (every prior's sd there is 1/sqrt(12))."""
+    return float(np.median(steps.reshape(-1, steps.shape[2]).std(axis=0) * math.sqrt(12.0)))
+
+
 def sd_ratio_by_window(chain: npt.NDArray[np.float64], window: int | None = None
                        ) -> dict[str, Any]:
     """Median over parameters of posterior/prior sd in consecutive windows of the chain.
@@ -551,10 +557,8 @@ def sd_ratio_by_window(chain: npt.NDArray[np.float64], window: int | None = None
     """
     steps = chain.shape[0]
     w = window if window is not None else max(1, min(SD_RATIO_WINDOW_STEPS, steps // 4))
-    prior_sd = 1.0 / math.sqrt(12.0)
     starts = list(range(0, steps - w + 1, w))
-    ratios = [float(np.median(chain[a:a + w].reshape(-1, chain.shape[2]).std(axis=0)
-                              / prior_sd)) for a in starts]
+    ratios = [_median_sd_ratio(chain[a:a + w]) for a in starts]
     return {"window_steps": w, "first_step": [a + 1 for a in starts], "median_ratio": ratios}
 
 
@@ -585,8 +589,8 @@ def _posterior(state: dict[str, Any], config: CalibrationConfig
     accept = float(np.mean(np.any(np.diff(chain, axis=0) != 0.0, axis=2)))
     width = _width_check(float(state["point"][0]), flat_lp, chain.shape[2])
     half = kept.shape[0] // 2
-    halves = [float(np.median(part.reshape(-1, chain.shape[2]).std(axis=0) / prior_sd))
-              for part in (kept[:half], kept[half:])] if half >= 1 else [math.nan, math.nan]
+    halves = ([_median_sd_ratio(kept[:half]), _median_sd_ratio(kept[half:])] if half >= 1
+              else [math.nan, math.nan])
     summary = {
         "effective_sample_size": {p.name: float(ess[j]) for j, p in enumerate(FREE_PARAMETERS)},
         "effective_sample_size_min": float(ess.min()),
