@@ -94,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
                           "(spread evenly) or at an earlier run's walkers.csv (its last "
                           "ensemble) instead of a ball around the point: continues an earlier "
                           "chain's exploration")
+    cal.add_argument("--moves", default=None, choices=("de", "stretch"),
+                     help="MCMC proposals: differential evolution (default) or emcee's "
+                          "stretch move; may change on --resume")
     cal.add_argument("--scenarios-dir", default=None,
                      help="folder holding trials/*.toml (as for validate)")
     cal.add_argument("--targets", default=None,
@@ -463,7 +466,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     given = {"n_patients": args.patients, "seed": args.seed, "generations": args.generations,
              "popsize": args.popsize, "walkers": args.walkers, "steps": args.steps,
              "n_draws": args.draws, "workers": args.workers, "sigma0": args.sigma0,
-             "walkers_from": args.walkers_from}
+             "walkers_from": args.walkers_from, "moves": args.moves}
     if args.start is not None:
         from oligosim.calibration.free import FREE_PARAMETERS
         from oligosim.params import load_parameter_file

@@ -4,8 +4,17 @@
    log-likelihood of :mod:`oligosim.calibration.objective` on the unit cube of the free
    parameters (:mod:`oligosim.calibration.free`), starting at the literature defaults. CMA-ES
    ranks candidates, so it copes with the steps that scan-date medians put in the objective.
-2. **Posterior.** The affine-invariant ensemble sampler of ``emcee`` (Foreman-Mackey et al.)
-   on the same synthetic likelihood with the flat prior of the cube, walkers started around
+2. **Posterior.** The ensemble sampler of ``emcee`` (Foreman-Mackey et al.) on the same
+   synthetic likelihood with the flat prior of the cube. Its proposals (``moves``) are, by
+   default, differential-evolution moves (emcee's ``DEMove`` 80%, ``DESnookerMove`` 20%; ter
+   Braak & Vrugt 2008); ``"stretch"`` is emcee's affine-invariant stretch move (Goodman &
+   Weare 2010), which the shipped chains before 2026-11-28 used. On a Gaussian stand-in for
+   the shipped 28-dimensional posterior (its draws' covariance, condition number ~450)
+   the slowest integrated autocorrelation time was ~590 steps with the stretch move and ~90
+   with the DE mixture (12,000 steps, 56 walkers), and 600-step windows estimated only ~64
+   and ~41: a short chain's emcee estimate, and so its ESS, can be far too optimistic
+   (``benchmarks/bench_mcmc_moves.py``).
+   Walkers start around
    the CMA-ES estimate with its final search covariance, or at the draws of an earlier
    posterior (``walkers_from``: continues its exploration where a chain was cut short). The
    first half of the chain is discarded; the draws are spread evenly over the rest.
@@ -93,6 +102,10 @@ class CalibrationConfig:
     #: None: a ball around the point with CMA-ES's final covariance. Continues an earlier
     #: posterior's exploration (``walkers.csv``: from its last ensemble).
     walkers_from: str | None = None
+    #: MCMC proposals: ``"de"`` (differential evolution, see the module docstring) or
+    #: ``"stretch"``. Every move leaves the posterior invariant, so a resumed chain may
+    #: change it (``--resume --moves de`` continues a stretch-move chain with DE moves).
+    moves: str = "de"
 
     def check(self) -> None:
         """Raise :class:`OligosimInputError` on an impossible setting."""
@@ -110,6 +123,7 @@ class CalibrationConfig:
             "steps": (self.steps >= 2, ">= 2"),
             "n_draws": (self.n_draws >= 1, ">= 1"),
             "workers": (self.workers >= 1, ">= 1"),
+            "moves": (self.moves in MOVES, " or ".join(f'"{m}"' for m in MOVES)),
         }
         if self.start is not None:
             names = {p.name for p in FREE_PARAMETERS}
@@ -284,8 +298,9 @@ def _save_state(folder: Path, state: dict[str, Any]) -> None:
 
 
 #: Settings that may change on --resume: worker processes (results do not depend on them),
-#: and the chain length and draws kept (a longer chain continues the same one).
-_RESUMABLE_CHANGES = ("workers", "steps", "n_draws")
+#: the chain length and draws kept (a longer chain continues the same one) and the MCMC
+#: moves (each leaves the posterior invariant, so switching them mid-chain is valid MCMC).
+_RESUMABLE_CHANGES = ("workers", "steps", "n_draws", "moves")
 
 
 def _identity(config: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -441,6 +456,19 @@ def _initial_walkers(state: dict[str, Any], config: CalibrationConfig
     return np.clip(centre + z @ chol.T, 0.001, 0.999)
 
 
+#: The MCMC proposal choices of :attr:`CalibrationConfig.moves`.
+MOVES = ("de", "stretch")
+
+
+def _emcee_moves(name: str) -> Any:
+    """emcee moves for :attr:`CalibrationConfig.moves` (weights as emcee's docs suggest)."""
+    import emcee
+
+    if name == "stretch":
+        return emcee.moves.StretchMove()
+    return [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
+
+
 def _run_mcmc(state: dict[str, Any], config: CalibrationConfig, evaluate: _Evaluator,
               folder: Path, progress: Callable[[str, int, int, float], None] | None) -> None:
     import emcee
@@ -458,8 +486,14 @@ def _run_mcmc(state: dict[str, Any], config: CalibrationConfig, evaluate: _Evalu
         state["n_evaluations"] = state.get("n_evaluations", 0) + config.walkers
         _save_state(folder, state)
     m = state["mcmc"]
+    # which moves made which steps: [first step (1-based), moves]; a checkpoint written
+    # before the option existed was made with the stretch move
+    log = m.setdefault("moves_log", [[1, "stretch"]] if m["chain"] else [])
+    if len(m["chain"]) < config.steps and (not log or log[-1][1] != config.moves):
+        log.append([len(m["chain"]) + 1, config.moves])
     pool = _EmceePool(evaluate)
-    sampler = emcee.EnsembleSampler(config.walkers, d, lambda u: 0.0, pool=pool)
+    sampler = emcee.EnsembleSampler(config.walkers, d, lambda u: 0.0, pool=pool,
+                                    moves=_emcee_moves(config.moves))
     while len(m["chain"]) < config.steps:
         sampler.random_state = m["random_state"]
         start = emcee.State(m["coords"], log_prob=m["log_prob"],
@@ -538,6 +572,12 @@ def _width_check(point_ll: float, kept_lp: npt.NDArray[np.float64], d: int
 SD_RATIO_WINDOW_STEPS = 40
 
 
+def _median_sd_ratio(steps: npt.NDArray[np.float64]) -> float:
+    """Median over parameters of the posterior/prior sd of a (steps, walkers, d) stretch of
+    chain in unit coordinates (every prior's sd there is 1/sqrt(12))."""
+    return float(np.median(steps.reshape(-1, steps.shape[2]).std(axis=0) * math.sqrt(12.0)))
+
+
 def sd_ratio_by_window(chain: npt.NDArray[np.float64], window: int | None = None
                        ) -> dict[str, Any]:
     """Median over parameters of posterior/prior sd in consecutive windows of the chain.
@@ -551,10 +591,8 @@ def sd_ratio_by_window(chain: npt.NDArray[np.float64], window: int | None = None
     """
     steps = chain.shape[0]
     w = window if window is not None else max(1, min(SD_RATIO_WINDOW_STEPS, steps // 4))
-    prior_sd = 1.0 / math.sqrt(12.0)
     starts = list(range(0, steps - w + 1, w))
-    ratios = [float(np.median(chain[a:a + w].reshape(-1, chain.shape[2]).std(axis=0)
-                              / prior_sd)) for a in starts]
+    ratios = [_median_sd_ratio(chain[a:a + w]) for a in starts]
     return {"window_steps": w, "first_step": [a + 1 for a in starts], "median_ratio": ratios}
 
 
@@ -585,8 +623,8 @@ def _posterior(state: dict[str, Any], config: CalibrationConfig
     accept = float(np.mean(np.any(np.diff(chain, axis=0) != 0.0, axis=2)))
     width = _width_check(float(state["point"][0]), flat_lp, chain.shape[2])
     half = kept.shape[0] // 2
-    halves = [float(np.median(part.reshape(-1, chain.shape[2]).std(axis=0) / prior_sd))
-              for part in (kept[:half], kept[half:])] if half >= 1 else [math.nan, math.nan]
+    halves = ([_median_sd_ratio(kept[:half]), _median_sd_ratio(kept[half:])] if half >= 1
+              else [math.nan, math.nan])
     summary = {
         "effective_sample_size": {p.name: float(ess[j]) for j, p in enumerate(FREE_PARAMETERS)},
         "effective_sample_size_min": float(ess.min()),
@@ -594,6 +632,7 @@ def _posterior(state: dict[str, Any], config: CalibrationConfig
         "posterior_sd_over_prior_sd": {name: r for r, name in ident},
         "sd_ratio_median_kept_halves": halves,
         "sd_ratio_by_window": sd_ratio_by_window(chain),
+        "moves_by_step": [list(x) for x in m.get("moves_log", [])],
         "log_likelihood_drop": width,
         "most_identified": [name for _, name in ident[:3]],
         "least_identified": [name for _, name in ident[-3:]],

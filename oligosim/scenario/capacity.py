@@ -6,7 +6,7 @@ number of treatment slots, so a course may wait — and lesions grow while it wa
 SimPy reference engine (``engine="reference"``) simulates this; the fast engine refuses a
 scenario with a capacity section.
 
-Example (TOML, once the scenario schema carries the section)::
+Example (TOML; ``scenarios/capacity_example.toml`` is a bundled one)::
 
     [capacity]
     sbrt_slots_per_week = 2

@@ -185,6 +185,28 @@ def test_resume_refuses_other_settings(tmp_path: Path) -> None:
         calibrate(tmp_path / "c.json", TINY, targets=reworded, resume=True, progress=stop)
 
 
+def test_moves_reach_emcee_and_may_change_on_resume(tmp_path: Path) -> None:
+    """A stretch-move chain resumed with DE moves: the steps before the switch are those of
+    the stretch run, the steps after differ from a chain that kept the stretch move, and
+    the summary records which moves made which steps."""
+    import pickle
+    from dataclasses import replace
+
+    def chain(folder: Path) -> np.ndarray:
+        with (folder / "checkpoint" / "state.pkl").open("rb") as fh:
+            return np.array(pickle.load(fh)["mcmc"]["chain"])
+
+    stretch4 = replace(TINY, moves="stretch")
+    calibrate(tmp_path / "s.json", stretch4, targets=SUBSET)
+    calibrate(tmp_path / "m.json", replace(stretch4, steps=2), targets=SUBSET)
+    mixed = calibrate(tmp_path / "m.json", replace(TINY, moves="de"), targets=SUBSET,
+                      resume=True)
+    a, b = chain(tmp_path / "s_calibration"), chain(tmp_path / "m_calibration")
+    np.testing.assert_array_equal(a[:2], b[:2])
+    assert not np.array_equal(a[2:], b[2:])
+    assert mixed.summary["moves_by_step"] == [[1, "stretch"], [3, "de"]]
+
+
 def test_start_begins_the_search_at_the_given_parameters(tmp_path: Path) -> None:
     """--start: with a tiny first step every first-generation candidate lies at the start."""
     start = {p.name: p.value(0.3) for p in FREE_PARAMETERS}
@@ -216,7 +238,7 @@ def test_a_start_outside_the_free_parameters_is_named() -> None:
 
 @pytest.mark.parametrize(("field", "value", "allowed"), [
     ("walkers", 3, "even and >="), ("popsize", 2, ">= 4"), ("sigma0", 0.9, "(0, 0.5]"),
-    ("n_draws", 10_000, "<= walkers x")])
+    ("n_draws", 10_000, "<= walkers x"), ("moves", "walk", '"de" or "stretch"')])
 def test_bad_settings_are_named(field: str, value: float, allowed: str) -> None:
     bad = CalibrationConfig(**{**TINY.__dict__, field: value})
     with pytest.raises(OligosimInputError) as err:
@@ -326,8 +348,9 @@ def test_walkers_from_start_at_an_earlier_posterior(tmp_path: Path) -> None:
 
     path, u = _draws_file(tmp_path, 2 * len(FREE_PARAMETERS) + 9)
     start = {p.name: p.value(0.4) for p in FREE_PARAMETERS}
+    # the stretch move, whose geometry (checked below) shows where the walkers started
     config = CalibrationConfig(**{**TINY.__dict__, "generations": 0, "start": start,
-                                  "walkers_from": str(path)})
+                                  "walkers_from": str(path), "moves": "stretch"})
     state = _state_after_first_report(tmp_path / "w.json", config)
     assert state["cma_log"] == []
     np.testing.assert_allclose(state["point"][1], 0.4, atol=1e-12)
