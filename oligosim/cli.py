@@ -94,9 +94,9 @@ def _parser() -> argparse.ArgumentParser:
                           "(spread evenly) or at an earlier run's walkers.csv (its last "
                           "ensemble) instead of a ball around the point: continues an earlier "
                           "chain's exploration")
-    cal.add_argument("--moves", default=None, choices=("de", "stretch"),
-                     help="MCMC proposals: differential evolution (default) or emcee's "
-                          "stretch move; may change on --resume")
+    cal.add_argument("--moves", default=None,
+                     help="MCMC proposals: de (differential evolution, default) or stretch "
+                          "(emcee's stretch move); may change on --resume")
     cal.add_argument("--scenarios-dir", default=None,
                      help="folder holding trials/*.toml (as for validate)")
     cal.add_argument("--targets", default=None,

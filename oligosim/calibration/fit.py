@@ -13,10 +13,9 @@
    the slowest integrated autocorrelation time was ~590 steps with the stretch move and ~90
    with the DE mixture (12,000 steps, 56 walkers), and 600-step windows estimated only ~64
    and ~41: a short chain's emcee estimate, and so its ESS, can be far too optimistic
-   (``benchmarks/bench_mcmc_moves.py``).
-   Walkers start around
-   the CMA-ES estimate with its final search covariance, or at the draws of an earlier
-   posterior (``walkers_from``: continues its exploration where a chain was cut short). The
+   (``benchmarks/bench_mcmc_moves.py``). Walkers start around the CMA-ES estimate with its
+   final search covariance, or at the draws of an earlier posterior (``walkers_from``:
+   continues its exploration where a chain was cut short). The
    first half of the chain is discarded; the draws are spread evenly over the rest.
    Effective sample size from emcee's integrated autocorrelation time; since that estimate
    assumes a stationary chain, the summary also gives the median posterior/prior sd in each
