@@ -4,6 +4,8 @@
    log-likelihood of :mod:`oligosim.calibration.objective` on the unit cube of the free
    parameters (:mod:`oligosim.calibration.free`), starting at the literature defaults. CMA-ES
    ranks candidates, so it copes with the steps that scan-date medians put in the objective.
+   Should a walker of the chain (step 2) score higher on the same random numbers, it becomes
+   the point instead (:func:`_best_point`; the summary's ``point_source`` says which).
 2. **Posterior.** The ensemble sampler of ``emcee`` (Foreman-Mackey et al.) on the same
    synthetic likelihood with the flat prior of the cube. Its proposals (``moves``) are, by
    default, differential-evolution moves (emcee's ``DEMove`` 80%, ``DESnookerMove`` 20%; ter
@@ -639,6 +641,27 @@ def _posterior(state: dict[str, Any], config: CalibrationConfig
     return draws, flat_vals[pick], summary
 
 
+def _best_point(state: dict[str, Any], steps: int) -> tuple[tuple[Any, ...], str]:
+    """The point estimate: the highest log-likelihood of the search and of the chain.
+
+    CMA-ES's estimate (or the start, without a search) stands unless a walker of the first
+    ``steps`` steps scored higher on the same common random numbers: a chain started from
+    another run's point, or one that explored past where the search stopped, can find a
+    better maximum, and the width check (:func:`_width_check`) needs the maximum, not a
+    lower point. Returns ``(log-likelihood, unit coordinates, target values)`` and where it
+    came from (``"search"`` or ``"chain step k, walker w"``, 1-based step)."""
+    point = state["point"]
+    m = state.get("mcmc")
+    if not m or not m["log_prob_chain"]:
+        return point, "search"
+    lp = np.asarray(m["log_prob_chain"][:steps])
+    k, w = np.unravel_index(int(np.argmax(lp)), lp.shape)
+    if not lp[k, w] > point[0]:
+        return point, "search"
+    return ((float(lp[k, w]), np.asarray(m["chain"][k][w], dtype=np.float64),
+             np.asarray(m["values_chain"][k][w])), f"chain step {k + 1}, walker {w}")
+
+
 def _predictive(report: pd.DataFrame, values: npt.NDArray[np.float64]) -> pd.DataFrame:
     """Posterior-predictive 2.5/50/97.5% of every target's model value over the draws."""
     with np.errstate(all="ignore"):
@@ -739,6 +762,7 @@ def calibrate(out: str | Path, config: CalibrationConfig | None = None, *,
         _update_elapsed(state)
         if folder.exists():
             _save_state(folder, state)
+    state["point"], point_source = _best_point(state, config.steps)
     ll_point, u_point, _ = state["point"]
     point = ParameterSet().replace(name="calibrated", **from_unit(u_point))
     draws, draw_values, summary = _posterior(state, config)
@@ -752,6 +776,7 @@ def calibrate(out: str | Path, config: CalibrationConfig | None = None, *,
     predictive = _predictive(report, draw_values)
     summary.update({
         "point_log_likelihood": float(ll_point),
+        "point_source": point_source,
         "point_log_likelihood_validation_seed": score(report),
         "literature_log_likelihood_validation_seed": score(objective.report(
             to_unit(ParameterSet()), fast=True)),

@@ -1165,7 +1165,11 @@ def _record_first_pd(out, t, lesion, clone, nles, prog, n_prog, oligo, cons_scan
 
 @nb.njit(**JIT)
 def _next_line(t, tki, pol, sc, lesion, clone, nles, table, seed, pid, out):
-    """Second line at first-line failure (DESIGN §2.9): returns (line, drug, chemo_switch)."""
+    """Second line at first-line failure (DESIGN §2.9): returns (line, drug, chemo_switch).
+
+    ASSUMPTION (deviation from DESIGN §2.9, explained in :mod:`oligosim.reference.lines`):
+    the T790M test reads the dominant clone of all, as the mechanism at first progression.
+    """
     u = rng.uniform(table, ROW_TEST, seed, pid)
     v = rng.uniform(table, ROW_TEST, seed, pid)
     if u >= sc[P_SECOND_LINE]:
@@ -1173,7 +1177,7 @@ def _next_line(t, tki, pol, sc, lesion, clone, nles, table, seed, pid, out):
         return LINE_BSC, DRUG_NONE, INF
     first_gen = tki == DRUG_TKI1G or tki == DRUG_TKI2G
     if (first_gen and pol[POL_T790M_OSI] > 0.5 and v < sc[P_T790M_SENS]
-            and _dominant_clone(clone, lesion, nles, t, True) == CLONE_T790M):
+            and _dominant_clone(clone, lesion, nles, t, False) == CLONE_T790M):
         out[O_SECOND] = DRUG_OSI
         return LINE_SECOND, DRUG_OSI, INF
     out[O_SECOND] = DRUG_PLATINUM

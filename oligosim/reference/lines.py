@@ -4,8 +4,16 @@
    treated with LAT, if the strategy says so).
 2. At TKI discontinuation the patient may get no further treatment (best supportive care).
    Otherwise, after a 1st/2nd-generation TKI, a tissue/plasma test finds T790M (with some
-   sensitivity) when it is the dominant resistant clone, and the patient gets osimertinib;
-   everyone else gets platinum–pemetrexed induction, then pemetrexed maintenance.
+   sensitivity) when it is the dominant clone, and the patient gets osimertinib; everyone
+   else gets platinum–pemetrexed induction, then pemetrexed maintenance.
+
+   ASSUMPTION (a deviation from DESIGN §2.9, which says "the dominant resistant clone"): the
+   test reads the clone with the most cells of all, sensitive included, the same readout as
+   the resistance mechanism recorded at first progression, which is calibrated to T790M in
+   62% of first-generation progressions (TARGETS.md §2). Reading the dominant *resistant*
+   clone would call T790M in nearly every progression that has a few T790M cells, including
+   progressions led by sensitive disease in a sanctuary, so a perfect test would find T790M
+   far more often than the 62% the same model reports as the mechanism.
 3. At progression on the second line: a weaker later line for some, best supportive care
    for the rest; at progression on the later line, best supportive care.
 """
@@ -71,7 +79,7 @@ def after_first_line(t: float, inputs: ModelInputs, lesions: list[Lesion],
     earlier_generation = first_line_drug == DRUG_TKI1G or first_line_drug == DRUG_TKI2G
     if (earlier_generation and inputs.policy.t790m_osimertinib > 0.5
             and v < p.t790m_test_sensitivity
-            and dominant_clone(lesions, t, resistant_only=True) == CLONE_T790M):
+            and dominant_clone(lesions, t, resistant_only=False) == CLONE_T790M):
         return LineDecision(LINE_SECOND, DRUG_OSI, INF)
     return LineDecision(LINE_SECOND, DRUG_PLATINUM, t + p.platinum_induction_months)
 

@@ -374,6 +374,47 @@ def test_walkers_from_start_at_an_earlier_posterior(tmp_path: Path) -> None:
         assert np.max(cos) == pytest.approx(1.0, abs=1e-9), k
 
 
+def test_a_walker_that_beats_the_search_becomes_the_point(tmp_path: Path) -> None:
+    """The point is the best log-likelihood of the start/search and of the chain: a start at
+    a prior corner scores far below walkers started inside the cube, so the written point is
+    a chain sample, scored again by the objective to the same log-likelihood."""
+    path, _u = _draws_file(tmp_path, 2 * len(FREE_PARAMETERS) + 9)
+    start = {p.name: p.value(0.01) for p in FREE_PARAMETERS}
+    config = CalibrationConfig(**{**TINY.__dict__, "generations": 0, "start": start,
+                                  "walkers_from": str(path)})
+    result = calibrate(tmp_path / "c.json", config, targets=SUBSET)
+    objective = Objective(TINY.n_patients, TINY.seed, targets=SUBSET)
+    start_ll = objective(to_unit(to_parameters(np.full(len(FREE_PARAMETERS), 0.01))))
+    assert result.summary["point_source"].startswith("chain step ")
+    assert result.point_log_likelihood > start_ll
+    assert objective(result.point_unit) == pytest.approx(result.point_log_likelihood,
+                                                         abs=1e-9)
+    import pickle
+
+    with (tmp_path / "c_calibration" / "checkpoint" / "state.pkl").open("rb") as fh:
+        lp = np.asarray(pickle.load(fh)["mcmc"]["log_prob_chain"])
+    assert result.point_log_likelihood == lp.max()
+    doc = json.loads((tmp_path / "c.json").read_text())
+    assert doc["summary"]["point_source"] == result.summary["point_source"]
+
+
+def test_the_search_point_stands_when_no_walker_beats_it() -> None:
+    from oligosim.calibration.fit import _best_point
+
+    u = np.full(3, 0.5)
+    state = {"point": (-10.0, u, None),
+             "mcmc": {"log_prob_chain": [np.array([-12.0, -11.0]), np.array([-10.5, -10.0])],
+                      "chain": [np.zeros((2, 3)), np.ones((2, 3))],
+                      "values_chain": [np.zeros((2, 1)), np.ones((2, 1))]}}
+    assert _best_point(state, 2) == (state["point"], "search")  # a tie keeps the search's
+    state["mcmc"]["log_prob_chain"][0][1] = -9.0
+    point, source = _best_point(state, 2)
+    assert (point[0], source) == (-9.0, "chain step 1, walker 1")
+    np.testing.assert_array_equal(point[1], np.zeros(3))
+    state["mcmc"]["log_prob_chain"][1][0] = -8.0  # beyond the steps asked for: not seen
+    assert _best_point(state, 1)[1] == "chain step 1, walker 1"
+
+
 def test_bad_walkers_file_and_search_free_run_are_named(tmp_path: Path) -> None:
     from oligosim.calibration.fit import read_walkers
 

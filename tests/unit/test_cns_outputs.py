@@ -45,10 +45,11 @@ def test_cns_response_is_missing_exactly_without_baseline_brain(default: pd.Data
 def test_full_penetration_and_strong_kill_make_brain_lesions_respond() -> None:
     """Osimertinib at full brain penetration with a kill rate of 3/month shrinks every
     sensitive brain lesion ~10-fold in diameter by the first scan (6 weeks): every patient
-    with a brain lesion who reaches that scan before a PD responds."""
+    with a brain lesion who reaches that scan before a PD responds. No between-patient
+    spread of TKI effect: with it a patient's kill rate can be a fraction of 3/month."""
     p = _patients(penetration_brain_osimertinib=1.0, kill_rate_osimertinib_per_month=3.0,
                   mutation_rate_c797s=0.0, mutation_rate_bypass=0.0,
-                  mutation_rate_transformed=0.0)
+                  mutation_rate_transformed=0.0, tki_sensitivity_patient_sdlog=0.0)
     reached = p["cns_at_baseline"] & (p["pfs_months"] > 1.5)
     assert reached.sum() > 300
     assert p.loc[reached, "cns_response"].all()
