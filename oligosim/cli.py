@@ -488,6 +488,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     calibration_figure(result.predictive, work / "calibration.png")
     s = result.summary
     print(f"wrote {out} and {work}/")
+    print(f"point: {s['point_source']}, chosen among {len(s['point_candidates'])} "
+          f"candidates on the selection seeds (mean log-likelihood "
+          f"{s['point_log_likelihood_selection_seeds']:.1f})")
     print(f"log-likelihood at the point: {s['point_log_likelihood']:.1f} (fit seed), "
           f"{s['point_log_likelihood_validation_seed']:.1f} (validation seed; literature "
           f"defaults {s['literature_log_likelihood_validation_seed']:.1f})")

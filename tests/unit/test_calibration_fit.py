@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -238,7 +239,10 @@ def test_a_start_outside_the_free_parameters_is_named() -> None:
 
 @pytest.mark.parametrize(("field", "value", "allowed"), [
     ("walkers", 3, "even and >="), ("popsize", 2, ">= 4"), ("sigma0", 0.9, "(0, 0.5]"),
-    ("n_draws", 10_000, "<= walkers x"), ("moves", "walk", '"de" or "stretch"')])
+    ("n_draws", 10_000, "<= walkers x"), ("moves", "walk", '"de" or "stretch"'),
+    ("selection_seeds", (TINY.seed,), "other than the fit seed"),
+    ("selection_seeds", (TINY.validation_seed, 5), "other than the fit seed"),
+    ("selection_seeds", (), "one or more seeds"), ("point_candidates", -1, ">= 0")])
 def test_bad_settings_are_named(field: str, value: float, allowed: str) -> None:
     bad = CalibrationConfig(**{**TINY.__dict__, field: value})
     with pytest.raises(OligosimInputError) as err:
@@ -256,6 +260,8 @@ def test_cli_calibrate_writes_everything_and_validate_reads_it(tmp_path: Path,
                  "--popsize", "4", "--walkers", str(2 * len(FREE_PARAMETERS)), "--steps", "2",
                  "--draws", "10", "--workers", "2", "--targets", str(subset)])
     assert code == 0
+    printed = capsys.readouterr().out
+    assert "candidates on the selection seeds" in printed
     work = tmp_path / "fit_calibration"
     for name in ("posterior_draws.csv", "report.csv", "predictive.csv", "cma_log.csv",
                  "walkers.csv",
@@ -375,44 +381,101 @@ def test_walkers_from_start_at_an_earlier_posterior(tmp_path: Path) -> None:
 
 
 def test_a_walker_that_beats_the_search_becomes_the_point(tmp_path: Path) -> None:
-    """The point is the best log-likelihood of the start/search and of the chain: a start at
-    a prior corner scores far below walkers started inside the cube, so the written point is
-    a chain sample, scored again by the objective to the same log-likelihood."""
+    """The point is the candidate (start and the chain's best distinct positions) with the
+    best mean log-likelihood on the selection seeds: a start at a prior corner scores far
+    below walkers started inside the cube, so the written point is a chain sample; its
+    recorded log-likelihoods are the objective's on the fit seed and on each selection
+    seed, and no other candidate beats it there."""
     path, _u = _draws_file(tmp_path, 2 * len(FREE_PARAMETERS) + 9)
     start = {p.name: p.value(0.01) for p in FREE_PARAMETERS}
     config = CalibrationConfig(**{**TINY.__dict__, "generations": 0, "start": start,
-                                  "walkers_from": str(path)})
+                                  "walkers_from": str(path), "point_candidates": 3})
     result = calibrate(tmp_path / "c.json", config, targets=SUBSET)
     objective = Objective(TINY.n_patients, TINY.seed, targets=SUBSET)
     start_ll = objective(to_unit(to_parameters(np.full(len(FREE_PARAMETERS), 0.01))))
-    assert result.summary["point_source"].startswith("chain step ")
+    s = result.summary
+    assert s["point_source"].startswith("chain step ")
     assert result.point_log_likelihood > start_ll
     assert objective(result.point_unit) == pytest.approx(result.point_log_likelihood,
                                                          abs=1e-9)
+    table = s["point_candidates"]
+    assert table[0]["source"] == "search"
+    assert len(table) == 1 + config.point_candidates
+    chosen = [row for row in table if row["chosen"]]
+    assert len(chosen) == 1
+    assert chosen[0]["source"] == s["point_source"]
+    assert chosen[0]["log_likelihood_fit_seed"] == result.point_log_likelihood
+    means = [row["log_likelihood_selection_mean"] for row in table]
+    assert chosen[0]["log_likelihood_selection_mean"] == max(means)
+    assert s["point_log_likelihood_selection_seeds"] == max(means)
+    for seed, ll in zip(config.selection_seeds,
+                        chosen[0]["log_likelihood_selection_seeds"], strict=True):
+        assert Objective(TINY.n_patients, seed, targets=SUBSET)(
+            result.point_unit) == pytest.approx(ll, abs=1e-9)
     import pickle
 
     with (tmp_path / "c_calibration" / "checkpoint" / "state.pkl").open("rb") as fh:
         lp = np.asarray(pickle.load(fh)["mcmc"]["log_prob_chain"])
-    assert result.point_log_likelihood == lp.max()
+    # the chain's candidates are its highest positions on the fit seed, best first
+    fit = [row["log_likelihood_fit_seed"] for row in table[1:]]
+    assert fit[0] == lp.max()
+    assert fit == sorted(fit, reverse=True)
     doc = json.loads((tmp_path / "c.json").read_text())
-    assert doc["summary"]["point_source"] == result.summary["point_source"]
+    assert doc["summary"]["point_source"] == s["point_source"]
+    # the width check measures drops from the fit seed's maximum, not from the point
+    kept = lp[TINY.steps // 2:].reshape(-1)
+    assert s["log_likelihood_drop"]["median_observed"] == pytest.approx(
+        float(np.median(max(lp.max(), start_ll) - kept[np.isfinite(kept)])), abs=1e-9)
 
 
-def test_the_search_point_stands_when_no_walker_beats_it() -> None:
-    from oligosim.calibration.fit import _best_point
-
+def _chain_state() -> dict[str, Any]:
+    """A search point at u = 0.5 (log-likelihood -10) and a 2-step, 3-walker chain whose
+    walker 2 never moves (the same position at both steps)."""
     u = np.full(3, 0.5)
-    state = {"point": (-10.0, u, None),
-             "mcmc": {"log_prob_chain": [np.array([-12.0, -11.0]), np.array([-10.5, -10.0])],
-                      "chain": [np.zeros((2, 3)), np.ones((2, 3))],
-                      "values_chain": [np.zeros((2, 1)), np.ones((2, 1))]}}
-    assert _best_point(state, 2) == (state["point"], "search")  # a tie keeps the search's
-    state["mcmc"]["log_prob_chain"][0][1] = -9.0
-    point, source = _best_point(state, 2)
-    assert (point[0], source) == (-9.0, "chain step 1, walker 1")
-    np.testing.assert_array_equal(point[1], np.zeros(3))
-    state["mcmc"]["log_prob_chain"][1][0] = -8.0  # beyond the steps asked for: not seen
-    assert _best_point(state, 1)[1] == "chain step 1, walker 1"
+    chain = [np.array([[0.1] * 3, [0.2] * 3, [0.3] * 3]),
+             np.array([[0.4] * 3, [0.6] * 3, [0.3] * 3])]
+    return {"point": (-10.0, u, None),
+            "mcmc": {"log_prob_chain": [np.array([-12.0, -9.0, -8.0]),
+                                        np.array([-11.0, -10.0, -8.0])],
+                     "chain": chain, "values_chain": [np.zeros((3, 1)), np.ones((3, 1))]}}
+
+
+def test_point_candidates_are_the_search_and_the_best_distinct_positions() -> None:
+    from oligosim.calibration.fit import _point_candidates
+
+    state = _chain_state()
+    cands = _point_candidates(state, 2, 3)
+    # walker 2's position (-8 at both steps) counts once, at the first step it was held
+    assert [src for _, src in cands] == ["search", "chain step 1, walker 2",
+                                        "chain step 1, walker 1", "chain step 2, walker 1"]
+    assert [c[0] for c, _ in cands] == [-10.0, -8.0, -9.0, -10.0]
+    np.testing.assert_array_equal(cands[1][0][1], np.full(3, 0.3))
+    assert [src for _, src in _point_candidates(state, 2, 1)] == ["search",
+                                                                   "chain step 1, walker 2"]
+    assert [src for _, src in _point_candidates(state, 2, 0)] == ["search"]
+    # steps beyond those asked for are not seen
+    state["mcmc"]["log_prob_chain"][1][0] = -1.0
+    assert "chain step 2, walker 0" not in [src for _, src in _point_candidates(state, 1, 5)]
+    assert _point_candidates(state, 2, 5)[1][1] == "chain step 2, walker 0"
+
+
+def test_the_point_is_chosen_on_the_selection_seeds_not_the_fit_seed() -> None:
+    """The fit seed's best loses to a candidate that is better on the selection seeds; a
+    tie keeps the earlier candidate (the search's estimate first)."""
+    from oligosim.calibration.fit import _choose_point, _point_candidates
+
+    state = _chain_state()
+    cands = _point_candidates(state, 2, 3)
+    fresh = {0.5: [-11.0, -13.0], 0.3: [-14.0, -13.0], 0.2: [-12.0, -11.0],
+             0.6: [-20.0, -20.0]}
+    point, source, table = _choose_point(cands, lambda u: fresh[round(float(u[0]), 1)])
+    assert source == "chain step 1, walker 1"  # mean -11.5, though -9 on the fit seed
+    assert point[0] == -9.0
+    assert [r["chosen"] for r in table] == [False, False, True, False]
+    assert [r["log_likelihood_selection_mean"] for r in table] == [-12.0, -13.5, -11.5,
+                                                                    -20.0]
+    fresh[0.2] = [-12.0, -12.0]  # tie with the search's estimate: the search stands
+    assert _choose_point(cands, lambda u: fresh[round(float(u[0]), 1)])[1] == "search"
 
 
 def test_bad_walkers_file_and_search_free_run_are_named(tmp_path: Path) -> None:
