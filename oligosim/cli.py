@@ -508,7 +508,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
           f"second half if the chain is stationary): "
           f"{', '.join(f'{r:.3f}' for r in win['median_ratio'])}")
     drop = s["log_likelihood_drop"]
-    print(f"median log-likelihood drop of the draws below the point: "
+    print(f"median log-likelihood drop of the draws below the fit seed's maximum: "
           f"{drop['median_observed']:.1f} (a stationary sample of a near-normal posterior: "
           f"{drop['median_expected_if_stationary']:.1f}; implied width factor "
           f"{drop['implied_width_factor']:.2f})")
