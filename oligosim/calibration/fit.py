@@ -826,8 +826,10 @@ def calibrate(out: str | Path, config: CalibrationConfig | None = None, *,
         _update_elapsed(state)
         if folder.exists():
             _save_state(folder, state)
+    # the width check's maximum: the search's and the chain's, whatever the candidates
+    fit_max = max(float(state["point"][0]),
+                  float(np.max(state["mcmc"]["log_prob_chain"][:config.steps])))
     candidates = _point_candidates(state, config.steps, config.point_candidates)
-    fit_max = max(float(c[0][0]) for c in candidates)
     selection = [Objective(config.n_patients, s, jobs=None, scenarios_dir=scenarios_dir,
                            targets=targets) for s in config.selection_seeds]
     state["point"], point_source, point_table = _choose_point(
