@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -496,8 +497,12 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
           f"defaults {s['literature_log_likelihood_validation_seed']:.1f})")
     print(f"targets within their interval: {s['targets_within']} of "
           f"{s['targets_computable']} computable")
-    print(f"{s['n_evaluations']} evaluations in {s['wall_seconds'] / 60:.1f} min; posterior "
-          f"ESS min {s['effective_sample_size_min']:.0f}; most identified "
+    print(f"{s['n_evaluations']} evaluations in {s['wall_seconds'] / 60:.1f} min (search and "
+          f"chain), then {s['finish_wall_seconds'] / 60:.1f} min choosing the point and "
+          f"writing the posterior and report; posterior "
+          f"ESS min {s['effective_sample_size_min']:.0f} (kept steps "
+          f"{s.get('autocorrelation_times_in_kept_steps', math.nan):.1f} times the longest "
+          f"autocorrelation time; emcee trusts it from 50); most identified "
           f"{', '.join(s['most_identified'])}; least identified "
           f"{', '.join(s['least_identified'])}")
     first, second = s["sd_ratio_median_kept_halves"]

@@ -112,8 +112,12 @@ class CalibrationConfig:
     #: Seeds the point is chosen on (:func:`_choose_point`): the candidates' mean
     #: log-likelihood over them ranks the candidates. Fresh seeds, not the fit seed (whose
     #: maximum over the chain is partly that seed's noise) nor ``validation_seed`` (kept
-    #: independent of every choice, for the report).
-    selection_seeds: tuple[int, ...] = (20261128, 20261129)
+    #: independent of every choice, for the report). Six: one 400-patient cohort's
+    #: log-likelihood differs between two nearby candidates with a paired sd of about 3.6
+    #: units per seed (2026-12-07), so six seeds rank them to about 1.5 units (78
+    #: evaluations with the 13 default candidates, about a minute on 2 cores).
+    selection_seeds: tuple[int, ...] = (20261128, 20261129, 20261130, 20261131, 20261132,
+                                        20261133)
     #: Highest distinct chain positions (fit seed) scored on ``selection_seeds`` besides the
     #: search's estimate.
     point_candidates: int = 12
@@ -540,26 +544,41 @@ def _run_mcmc(state: dict[str, Any], config: CalibrationConfig, evaluate: _Evalu
 # summaries
 # ---------------------------------------------------------------------------------------------
 
-def _effective_sample_size(chain: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def _effective_sample_size(chain: npt.NDArray[np.float64]
+                           ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Per-parameter ESS of a (steps, walkers, d) chain from emcee's integrated
-    autocorrelation time (``quiet``: a short chain gives a lower-bound warning, not an error).
+    autocorrelation time τ, and τ itself (NaN for a parameter no two walkers moved in).
+
+    emcee trusts τ only from a chain of at least 50 τ and logs a warning per parameter
+    otherwise (``quiet``); the warnings are silenced here and the caller reports the chain's
+    length in units of τ instead (``autocorrelation_times_in_kept_steps``): a short chain
+    under-states τ, so its ESS is an upper bound.
 
     A walker that made no move in the kept steps has no autocorrelation (0/0 in emcee's
     normalisation): it is left out of that parameter's estimate, and the ESS counts the
     walkers that were used.
     """
+    import logging
+
     import emcee
 
     steps, _walkers, d = chain.shape
-    ess = np.full(d, np.nan)
-    for j in range(d):
-        x = chain[:, :, j]
-        moving = np.ptp(x, axis=0) > 0.0
-        if moving.sum() < 2:
-            continue
-        tau = emcee.autocorr.integrated_time(x[:, moving, None], quiet=True)[0]
-        ess[j] = steps * int(moving.sum()) / max(float(tau), 1.0)
-    return ess
+    ess, taus = np.full(d, np.nan), np.full(d, np.nan)
+    log = logging.getLogger("emcee.autocorr")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        for j in range(d):
+            x = chain[:, :, j]
+            moving = np.ptp(x, axis=0) > 0.0
+            if moving.sum() < 2:
+                continue
+            tau = float(emcee.autocorr.integrated_time(x[:, moving, None], quiet=True)[0])
+            taus[j] = tau
+            ess[j] = steps * int(moving.sum()) / max(tau, 1.0)
+    finally:
+        log.setLevel(level)
+    return ess, taus
 
 
 def _width_check(point_ll: float, kept_lp: npt.NDArray[np.float64], d: int
@@ -639,7 +658,7 @@ def _posterior(state: dict[str, Any], config: CalibrationConfig, fit_max: float
         row.update(from_unit(flat[i]))
         rows.append(row)
     draws = pd.DataFrame(rows)
-    ess = _effective_sample_size(kept)
+    ess, tau = _effective_sample_size(kept)
     sd_unit = flat.std(axis=0)
     prior_sd = 1.0 / math.sqrt(12.0)
     ident = sorted(((float(sd_unit[j] / prior_sd), p.name)
@@ -652,6 +671,10 @@ def _posterior(state: dict[str, Any], config: CalibrationConfig, fit_max: float
     summary = {
         "effective_sample_size": {p.name: float(ess[j]) for j, p in enumerate(FREE_PARAMETERS)},
         "effective_sample_size_min": float(ess.min()),
+        # the kept steps in units of the longest τ: emcee trusts τ from 50 on; below it τ
+        # is under-stated and the ESS over-stated
+        "autocorrelation_times_in_kept_steps": float(kept.shape[0] / np.nanmax(tau))
+        if np.isfinite(tau).any() else math.nan,
         "acceptance_fraction": accept,
         "posterior_sd_over_prior_sd": {name: r for r, name in ident},
         "sd_ratio_median_kept_halves": halves,
@@ -826,6 +849,7 @@ def calibrate(out: str | Path, config: CalibrationConfig | None = None, *,
         _update_elapsed(state)
         if folder.exists():
             _save_state(folder, state)
+    finish_t0 = time.perf_counter()  # choosing the point, the posterior and the report
     # the width check's maximum: the search's and the chain's, whatever the candidates
     fit_max = max(float(state["point"][0]),
                   float(np.max(state["mcmc"]["log_prob_chain"][:config.steps])))
@@ -860,6 +884,9 @@ def calibrate(out: str | Path, config: CalibrationConfig | None = None, *,
         "targets_within": int(report["within"].sum()),
         "targets_computable": int(report["model"].notna().sum()),
     })
+    # wall_seconds is the search and the chain (summed over resumes); this is the rest of
+    # the last call, so the two add up to the command's wall time for §7 P6
+    summary["finish_wall_seconds"] = time.perf_counter() - finish_t0
     _write_outputs(out, work, config, point, u_point, draws, report, predictive, summary,
                    pd.DataFrame(state["cma_log"]), walkers)
     return CalibrationResult(point, u_point, float(ll_point), draws, report, predictive,

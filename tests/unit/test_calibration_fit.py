@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -331,9 +332,27 @@ def test_effective_sample_size_leaves_out_a_walker_that_never_moved() -> None:
     rng = np.random.default_rng(3)
     chain = rng.standard_normal((200, 10, 2))
     chain[:, 0, :] = 0.25  # the stuck walker
-    ess = _effective_sample_size(chain)
+    ess, tau = _effective_sample_size(chain)
     assert np.isfinite(ess).all()
     np.testing.assert_allclose(ess, 1800.0, rtol=0.15)
+    np.testing.assert_allclose(ess, 1800.0 / np.maximum(tau, 1.0), rtol=1e-12)
+
+
+def test_a_short_chain_logs_no_autocorrelation_warning(caplog: pytest.LogCaptureFixture
+                                                        ) -> None:
+    """emcee logs one warning per parameter for a chain under 50 τ (every default run); the
+    summary reports the chain's length in τ instead, so nothing is logged."""
+    import logging
+
+    from oligosim.calibration.fit import _effective_sample_size
+
+    chain = np.cumsum(np.random.default_rng(4).standard_normal((20, 8, 3)), axis=0)
+    with caplog.at_level(logging.WARNING):
+        _ess, tau = _effective_sample_size(chain)
+    assert not [r for r in caplog.records if "autocorrelation" in r.getMessage()]
+    assert np.isfinite(tau).all()
+    assert np.all(50 * tau > 20)  # short: emcee would warn
+    assert logging.getLogger("emcee.autocorr").level == logging.NOTSET
 
 
 def _draws_file(folder: Path, rows: int) -> tuple[Path, np.ndarray]:
@@ -390,7 +409,9 @@ def test_a_walker_that_beats_the_search_becomes_the_point(tmp_path: Path) -> Non
     start = {p.name: p.value(0.01) for p in FREE_PARAMETERS}
     config = CalibrationConfig(**{**TINY.__dict__, "generations": 0, "start": start,
                                   "walkers_from": str(path), "point_candidates": 3})
+    t0 = time.perf_counter()
     result = calibrate(tmp_path / "c.json", config, targets=SUBSET)
+    call_seconds = time.perf_counter() - t0
     objective = Objective(TINY.n_patients, TINY.seed, targets=SUBSET)
     start_ll = objective(to_unit(to_parameters(np.full(len(FREE_PARAMETERS), 0.01))))
     s = result.summary
@@ -422,6 +443,9 @@ def test_a_walker_that_beats_the_search_becomes_the_point(tmp_path: Path) -> Non
     assert fit == sorted(fit, reverse=True)
     doc = json.loads((tmp_path / "c.json").read_text())
     assert doc["summary"]["point_source"] == s["point_source"]
+    # the search and chain's time plus the finish's make up the call (P6 reads both)
+    assert 0.0 < s["finish_wall_seconds"] < call_seconds
+    assert s["wall_seconds"] + s["finish_wall_seconds"] <= call_seconds
     # the width check measures drops from the fit seed's maximum, not from the point
     kept = lp[TINY.steps // 2:].reshape(-1)
     assert s["log_likelihood_drop"]["median_observed"] == pytest.approx(
