@@ -581,6 +581,12 @@ def _effective_sample_size(chain: npt.NDArray[np.float64]
     return ess, taus
 
 
+def _steps_over_tau(steps: int, tau: npt.NDArray[np.float64]) -> float:
+    """``steps`` in units of the longest finite positive τ (NaN if there is none)."""
+    ok = tau[np.isfinite(tau) & (tau > 0.0)]
+    return float(steps / ok.max()) if ok.size else math.nan
+
+
 def _width_check(point_ll: float, kept_lp: npt.NDArray[np.float64], d: int
                  ) -> dict[str, float]:
     """Is the sample as wide as the likelihood's curvature says it should be?
@@ -672,9 +678,9 @@ def _posterior(state: dict[str, Any], config: CalibrationConfig, fit_max: float
         "effective_sample_size": {p.name: float(ess[j]) for j, p in enumerate(FREE_PARAMETERS)},
         "effective_sample_size_min": float(ess.min()),
         # the kept steps in units of the longest τ: emcee trusts τ from 50 on; below it τ
-        # is under-stated and the ESS over-stated
-        "autocorrelation_times_in_kept_steps": float(kept.shape[0] / np.nanmax(tau))
-        if np.isfinite(tau).any() else math.nan,
+        # is under-stated and the ESS over-stated (NaN when no τ could be estimated, or a
+        # chain of a step or two gives none above 0)
+        "autocorrelation_times_in_kept_steps": _steps_over_tau(kept.shape[0], tau),
         "acceptance_fraction": accept,
         "posterior_sd_over_prior_sd": {name: r for r, name in ident},
         "sd_ratio_median_kept_halves": halves,

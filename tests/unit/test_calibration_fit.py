@@ -20,8 +20,10 @@ from oligosim.cli import main
 from oligosim.errors import OligosimInputError
 from oligosim.params import SPECS, literature_parameters, load_parameter_file
 
+#: Two selection seeds, not the default six: the tests exercise the choice, not its
+#: precision, and each seed costs every run here a rescoring of all candidates.
 TINY = CalibrationConfig(n_patients=12, generations=2, popsize=4, walkers=2 * len(
-    FREE_PARAMETERS), steps=4, n_draws=40, workers=1)
+    FREE_PARAMETERS), steps=4, n_draws=40, workers=1, selection_seeds=(20261128, 20261129))
 #: One trial scenario (FLAURA) and the closed-form local-control targets keep the runs short;
 #: the machinery does not depend on which targets are scored.
 SUBSET = [t for t in load_targets() if t.scenario in (None, "flaura.toml")]
@@ -353,6 +355,13 @@ def test_a_short_chain_logs_no_autocorrelation_warning(caplog: pytest.LogCapture
     assert np.isfinite(tau).all()
     assert np.all(50 * tau > 20)  # short: emcee would warn
     assert logging.getLogger("emcee.autocorr").level == logging.NOTSET
+
+
+def test_steps_over_tau_ignores_missing_and_zero_estimates() -> None:
+    from oligosim.calibration.fit import _steps_over_tau
+
+    assert _steps_over_tau(20, np.array([np.nan, 2.0, 4.0, 0.0])) == 5.0
+    assert math.isnan(_steps_over_tau(20, np.array([np.nan, 0.0])))
 
 
 def _draws_file(folder: Path, rows: int) -> tuple[Path, np.ndarray]:
