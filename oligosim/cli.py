@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import sys
 import time
 from collections.abc import Sequence
@@ -501,7 +500,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
           f"chain), then {s['finish_wall_seconds'] / 60:.1f} min choosing the point and "
           f"writing the posterior and report; posterior "
           f"ESS min {s['effective_sample_size_min']:.0f} (kept steps "
-          f"{s.get('autocorrelation_times_in_kept_steps', math.nan):.1f} times the longest "
+          f"{s['autocorrelation_times_in_kept_steps']:.1f} times the longest "
           f"autocorrelation time; emcee trusts it from 50); most identified "
           f"{', '.join(s['most_identified'])}; least identified "
           f"{', '.join(s['least_identified'])}")

@@ -549,35 +549,26 @@ def _effective_sample_size(chain: npt.NDArray[np.float64]
     """Per-parameter ESS of a (steps, walkers, d) chain from emcee's integrated
     autocorrelation time τ, and τ itself (NaN for a parameter no two walkers moved in).
 
-    emcee trusts τ only from a chain of at least 50 τ and logs a warning per parameter
-    otherwise (``quiet``); the warnings are silenced here and the caller reports the chain's
-    length in units of τ instead (``autocorrelation_times_in_kept_steps``): a short chain
-    under-states τ, so its ESS is an upper bound.
+    emcee trusts τ only from a chain of at least 50 τ and otherwise warns once per parameter;
+    ``tol=0`` turns that check off, and the caller reports the chain's length in units of τ
+    instead (``autocorrelation_times_in_kept_steps``): a short chain under-states τ, so its
+    ESS is an upper bound.
 
     A walker that made no move in the kept steps has no autocorrelation (0/0 in emcee's
     normalisation): it is left out of that parameter's estimate, and the ESS counts the
     walkers that were used.
     """
-    import logging
-
     import emcee
 
     steps, _walkers, d = chain.shape
     ess, taus = np.full(d, np.nan), np.full(d, np.nan)
-    log = logging.getLogger("emcee.autocorr")
-    level = log.level
-    log.setLevel(logging.ERROR)
-    try:
-        for j in range(d):
-            x = chain[:, :, j]
-            moving = np.ptp(x, axis=0) > 0.0
-            if moving.sum() < 2:
-                continue
-            tau = float(emcee.autocorr.integrated_time(x[:, moving, None], quiet=True)[0])
-            taus[j] = tau
-            ess[j] = steps * int(moving.sum()) / max(tau, 1.0)
-    finally:
-        log.setLevel(level)
+    for j in range(d):
+        x = chain[:, :, j]
+        moving = np.ptp(x, axis=0) > 0.0
+        if moving.sum() < 2:
+            continue
+        taus[j] = float(emcee.autocorr.integrated_time(x[:, moving, None], tol=0)[0])
+        ess[j] = steps * int(moving.sum()) / max(taus[j], 1.0)
     return ess, taus
 
 
