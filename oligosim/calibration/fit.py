@@ -112,10 +112,10 @@ class CalibrationConfig:
     #: Seeds the point is chosen on (:func:`_choose_point`): the candidates' mean
     #: log-likelihood over them ranks the candidates. Fresh seeds, not the fit seed (whose
     #: maximum over the chain is partly that seed's noise) nor ``validation_seed`` (kept
-    #: independent of every choice, for the report). Six: one 400-patient cohort's
-    #: log-likelihood differs between two nearby candidates with a paired sd of about 3.6
-    #: units per seed (2026-12-07), so six seeds rank them to about 1.5 units (78
-    #: evaluations with the 13 default candidates, about a minute on 2 cores).
+    #: independent of every choice, for the report). Six: the difference in one
+    #: 400-patient cohort's log-likelihood between the 2026-11-28 and the 2026-12-07 points
+    #: had a paired sd of 3.6 units over 7 seeds, so six seeds rank candidates to about 1.5
+    #: units (78 evaluations with the 13 default candidates, 1.5 min on 2 cores here).
     selection_seeds: tuple[int, ...] = (20261128, 20261129, 20261130, 20261131, 20261132,
                                         20261133)
     #: Highest distinct chain positions (fit seed) scored on ``selection_seeds`` besides the
