@@ -11,7 +11,8 @@ import math
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,17 @@ def _threads(jobs: int | None) -> int:
     return min(n, numba.config.NUMBA_NUM_THREADS)
 
 
+@contextmanager
+def _numba_threads(jobs: int | None) -> Iterator[None]:
+    """Run the block on ``jobs`` numba threads (default: all cores), then restore."""
+    previous = numba.get_num_threads()
+    numba.set_num_threads(_threads(jobs))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
 def simulate_strategy(cs: CompiledScenario, index: int, patient_ids: np.ndarray, seed: int,
                       n_traced: int = 0
                       ) -> tuple[np.ndarray, tuple[np.ndarray, ...], np.ndarray]:
@@ -187,10 +199,13 @@ def _decode_trace(strategy: str, pid: int, trace: tuple[np.ndarray, ...], j: int
 
 
 def iter_batches(cs: CompiledScenario, n_patients: int, seed: int, batch_size: int,
-                 n_traced: int = 0
+                 n_traced: int = 0, only: Collection[str] | None = None
                  ) -> Iterator[tuple[int, str, np.ndarray, np.ndarray, tuple, np.ndarray]]:
-    """Yield (strategy index, name, patient_ids, raw outputs, trace, accumulators) per batch."""
+    """Yield (strategy index, name, patient_ids, raw outputs, trace, accumulators) per batch,
+    for every strategy or those in ``only``."""
     for i, name in enumerate(cs.strategies):
+        if only is not None and name not in only:
+            continue
         for start in range(0, n_patients, batch_size):
             ids = np.arange(start, min(start + batch_size, n_patients), dtype=np.int64)
             k = n_traced if start == 0 else 0
@@ -290,15 +305,13 @@ def run_scenario(scenario: Scenario, n_patients: int | None = None, seed: int | 
         raise OligosimInputError("batch_size must be at least 1", field="batch_size",
                                  value=batch_size)
     cs = compile_scenario(scenario, parameters)
-    previous = numba.get_num_threads()
-    numba.set_num_threads(_threads(jobs))
     t0 = time.perf_counter()
     frames: list[pd.DataFrame] = []
     use_frames: list[pd.DataFrame] = []
     traces: list[Trace] = []
     done = 0
     total = n * len(cs.strategies)
-    try:
+    with _numba_threads(jobs):
         batches = (iter_batches(cs, n, s, batch_size, n_traced) if engine == "numba" else
                    iter_reference_batches(cs, n, s, batch_size, n_traced, capacity))
         for _i, name, ids, out, trace, acc, *extra in batches:
@@ -318,11 +331,55 @@ def run_scenario(scenario: Scenario, n_patients: int | None = None, seed: int | 
             done += ids.shape[0]
             if progress is not None:
                 progress(done, total)
-    finally:
-        numba.set_num_threads(previous)
     t_sim = time.perf_counter() - t0
     patients = pd.concat(frames, ignore_index=True)
     patients["strategy"] = pd.Categorical(patients["strategy"], categories=list(cs.strategies))
     resource_use = pd.concat(use_frames, ignore_index=True) if use_frames else None
     return Results(scenario, list(cs.strategies), patients, s, n, cs.parameters, traces,
                    {"simulate_seconds": t_sim}, resource_use=resource_use)
+
+
+def simulate_outputs(scenario: Scenario, n_patients: int | None = None,
+                     seed: int | None = None, jobs: int | None = None, *,
+                     parameters: ParameterSet | None = None,
+                     strategies: Collection[str] | None = None,
+                     batch_size: int = DEFAULT_BATCH
+                     ) -> tuple[CompiledScenario, dict[str, np.ndarray]]:
+    """The numba engine's raw outputs of the strategies, undecoded: calibration's inner loop.
+
+    The same patients and numbers as :func:`run_scenario` (same seed, same kernel calls), but
+    no patients table, pricing or traces, and only the ``strategies`` asked for (a
+    strategy's patients do not depend on the others: randomness is keyed by patient and
+    purpose). Building and slicing the table was about a tenth of a calibration evaluation,
+    and ATOM's unused control arm another tenth (§7 P6). Decode columns with
+    :func:`oligosim.outcomes.patients.output_arrays`.
+
+    Returns
+    -------
+    compiled, outputs
+        The compiled scenario (its ``parameters`` include the scenario's overrides) and, per
+        strategy name simulated, an array (n_patients, ``engine.layout.N_OUT``) whose row i
+        is patient i.
+
+    Raises
+    ------
+    OligosimInputError
+        If a name in ``strategies`` is not a strategy of the scenario.
+    """
+    n, s = resolve_run_settings(scenario, n_patients, seed)
+    if batch_size < 1:
+        raise OligosimInputError("batch_size must be at least 1", field="batch_size",
+                                 value=batch_size)
+    cs = compile_scenario(scenario, parameters)
+    wanted = list(cs.strategies) if strategies is None else list(strategies)
+    unknown = [w for w in wanted if w not in cs.strategies]
+    if unknown:
+        raise OligosimInputError(f"not a strategy of scenario {scenario.name!r}",
+                                 field="strategies", value=unknown,
+                                 allowed=", ".join(cs.strategies))
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in cs.strategies if name in wanted}
+    with _numba_threads(jobs):
+        for _i, name, _ids, out, _trace, _acc in iter_batches(cs, n, s, batch_size,
+                                                              only=parts.keys()):
+            parts[name].append(out)
+    return cs, {name: p[0] if len(p) == 1 else np.concatenate(p) for name, p in parts.items()}

@@ -31,6 +31,7 @@ the untreated rate; a series without a time point is read at 24 months.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -55,6 +56,23 @@ def _course(target: Target, params: ParameterSet, organ: str) -> tuple[float, fl
     if target.dose_gy is not None:
         return float(target.dose_gy), float(target.fractions or 1)
     return params[f"{organ}_dose_gy"], params[f"{organ}_fractions"]
+
+
+#: Quantiles of Z ~ Normal(0, 1) for the patients' growth rates.
+_Z_GROWTH = stats.norm.ppf((np.arange(_N_GROWTH) + 0.5) / _N_GROWTH)
+
+
+@functools.lru_cache(maxsize=16)
+def _alpha_quantiles(a_mean: float, a_sd: float) -> np.ndarray:
+    """The _N_ALPHA mid-quantiles of Normal(ᾱ, σα) truncated to a > 0 (cached: every
+    local-control target of one calibration evaluation shares them)."""
+    q = (np.arange(_N_ALPHA) + 0.5) / _N_ALPHA
+    if a_sd > 0.0:
+        out = stats.truncnorm.ppf(q, (0.0 - a_mean) / a_sd, np.inf, loc=a_mean, scale=a_sd)
+    else:
+        out = np.full(_N_ALPHA, a_mean)
+    out.setflags(write=False)
+    return out
 
 
 def local_control(params: ParameterSet, organ: str, dose_gy: float, fractions: float,
@@ -85,14 +103,9 @@ def local_control(params: ParameterSet, organ: str, dose_gy: float, fractions: f
     cf = params["clonogen_fraction"]
     density = params["cells_per_cm3"]
     s = params["growth_patient_sdlog"]
-    z = stats.norm.ppf((np.arange(_N_GROWTH) + 0.5) / _N_GROWTH) if s > 0.0 else np.zeros(1)
+    z = _Z_GROWTH if s > 0.0 else np.zeros(1)
     g = params["growth_untreated_per_month"] * np.exp(s * z)
-    q = (np.arange(_N_ALPHA) + 0.5) / _N_ALPHA
-    if a_sd > 0.0:
-        lo = (0.0 - a_mean) / a_sd
-        alpha = stats.truncnorm.ppf(q, lo, np.inf, loc=a_mean, scale=a_sd) * mult
-    else:
-        alpha = np.full(_N_ALPHA, a_mean * mult)
+    alpha = _alpha_quantiles(a_mean, a_sd) * mult
     d = np.exp(np.log(diameters_mm[0]) + (np.arange(_N_DIAM) + 0.5) / _N_DIAM
                * (np.log(diameters_mm[1]) - np.log(diameters_mm[0])))
     clonogens = density * math.pi * (d / 10.0) ** 3 / 6.0 * cf

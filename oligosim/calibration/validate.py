@@ -49,9 +49,10 @@ from oligosim.calibration.targets import (
 from oligosim.engine import _jit as J
 from oligosim.errors import OligosimInputError
 from oligosim.outcomes import fast_survival
+from oligosim.outcomes.patients import output_arrays
 from oligosim.outcomes.survival import hazard_ratio, landmark_rate, median_with_ci
 from oligosim.params import ParameterSet, default_parameters
-from oligosim.runner import Results, run_scenario
+from oligosim.runner import Results, run_scenario, simulate_outputs
 from oligosim.scenario import Scenario, load_scenario
 
 __all__ = ["NOT_COMPUTABLE", "REPORT_COLUMNS", "ModelValue", "evaluate_targets",
@@ -180,8 +181,9 @@ def _scan_nearest(scenario: Scenario, arm: str, months: float) -> float:
 # cohorts and time origins
 # ---------------------------------------------------------------------------------------------
 
-def _between(x: pd.Series, lo: int | None, hi: int | None) -> pd.Series:
-    mask = x.notna()
+def _between(x: np.ndarray, lo: int | None, hi: int | None) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    mask = ~np.isnan(x)
     if lo is not None:
         mask &= x >= lo
     if hi is not None:
@@ -189,45 +191,87 @@ def _between(x: pd.Series, lo: int | None, hi: int | None) -> pd.Series:
     return mask
 
 
+def _plain(column: pd.Series) -> np.ndarray:
+    """A patients-table column as the plain numpy array :func:`oligosim.outcomes.patients.
+    output_arrays` gives: labels as objects, a nullable boolean as float 1/0/NaN."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.to_numpy(dtype=object)
+    if isinstance(column.dtype, pd.BooleanDtype):
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
+    return column.to_numpy()
+
+
+class _Rows:
+    """Some rows of one arm: ``rows[column]`` is a numpy array, ``rows.where(mask)`` the
+    rows where ``mask`` holds. Columns are sliced only when read (calibration reads a few
+    of ~25 per target; pandas row selections were a fifth of an evaluation, §7 P6)."""
+
+    __slots__ = ("_columns", "_index", "_n")
+
+    def __init__(self, columns: dict[str, np.ndarray], index: np.ndarray | None = None
+                 ) -> None:
+        self._columns = columns
+        self._index = index
+        self._n = (len(next(iter(columns.values()))) if columns else 0) if index is None \
+            else int(index.size)
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        x = self._columns[column]
+        return x if self._index is None else x[self._index]
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def empty(self) -> bool:
+        return self._n == 0
+
+    def where(self, mask: np.ndarray) -> _Rows:
+        mask = np.asarray(mask, dtype=bool)
+        index = np.flatnonzero(mask) if self._index is None else self._index[mask]
+        return _Rows(self._columns, index)
+
+
 class _Arms:
-    """The rows of each arm of a patients table, selected once and reused by every target of
-    the scenario (a boolean selection of every column per target was a tenth of an
-    evaluation's time in calibration)."""
+    """The rows of each arm, built once and shared by every target of the scenario."""
 
-    def __init__(self, patients: pd.DataFrame) -> None:
-        self.patients = patients
-        self._rows: dict[str, pd.DataFrame] = {}
+    def __init__(self, arms: dict[str, dict[str, np.ndarray]]) -> None:
+        self._arms = {name: _Rows(columns) for name, columns in arms.items()}
 
-    def __getitem__(self, arm: str) -> pd.DataFrame:
-        rows = self._rows.get(arm)
-        if rows is None:
-            rows = self.patients.loc[self.patients["strategy"] == arm]
-            self._rows[arm] = rows
-        return rows
+    @classmethod
+    def from_frame(cls, patients: pd.DataFrame) -> _Arms:
+        """From a patients table (``results.patients`` or a subset of its columns)."""
+        strategy = patients["strategy"].to_numpy(dtype=object)
+        columns = {c: _plain(patients[c]) for c in patients.columns if c != "strategy"}
+        return cls({arm: {c: x[strategy == arm] for c, x in columns.items()}
+                    for arm in pd.unique(strategy)})
+
+    def __getitem__(self, arm: str) -> _Rows:
+        rows = self._arms.get(arm)
+        return _Rows({}) if rows is None else rows
 
 
-def _cohort_rows(arms: _Arms, arm: str, cohort: Cohort | None
-                 ) -> tuple[pd.DataFrame, str | None]:
+def _cohort_rows(arms: _Arms, arm: str, cohort: Cohort | None) -> tuple[_Rows, str | None]:
     """The arm's rows in ``cohort`` and, if the selection is a stand-in, why."""
     rows = arms[arm]
     if cohort is None or cohort.kind == "all":
         return rows, None
     if cohort.kind == "residual_at_consolidation":
-        mask = _between(rows["n_visible_at_consolidation"], cohort.min_lesions,
-                        cohort.max_lesions)
-        return rows.loc[mask], None
+        return rows.where(_between(rows["n_visible_at_consolidation"], cohort.min_lesions,
+                                   cohort.max_lesions)), None
     if cohort.kind == "oligo_progression_at_first_pd":
         source = arms[cohort.defined_in or arm]
-        mask = ((source["first_pd_pattern"] != "none") & source["oligo_pd_at_first_pd"]
+        mask = ((source["first_pd_pattern"] != "none")
+                & source["oligo_pd_at_first_pd"].astype(bool)
                 & _between(source["n_progressing_at_first_pd"], cohort.min_lesions,
                            cohort.max_lesions))
-        ids = source.loc[mask, "patient_id"]
-        return rows.loc[rows["patient_id"].isin(ids)], None
+        ids = source["patient_id"][mask]
+        return rows.where(np.isin(rows["patient_id"], ids)), None
     # baseline_cns: a brain metastasis visible on the baseline scan
-    return rows.loc[rows["cns_at_baseline"].astype(bool)], None
+    return rows.where(rows["cns_at_baseline"].astype(bool)), None
 
 
-def _times(rows: pd.DataFrame, kind: str, origin: str, t0: float
+def _times(rows: _Rows | pd.DataFrame, kind: str, origin: str, t0: float
            ) -> tuple[np.ndarray, np.ndarray]:
     """(time, event) of ``kind`` in {pfs, os, ttd, dor} measured from ``origin``.
 
@@ -235,21 +279,21 @@ def _times(rows: pd.DataFrame, kind: str, origin: str, t0: float
     death (the PFS event), among the rows that responded (the caller selects them).
     """
     if kind == "dor":
-        t = rows["pfs_months"].to_numpy(dtype=float) - rows["response_months"].to_numpy(
-            dtype=float)
-        return np.maximum(t, 0.0), rows["pfs_event"].to_numpy(dtype=int)
+        t = (np.asarray(rows["pfs_months"], dtype=float)
+             - np.asarray(rows["response_months"], dtype=float))
+        return np.maximum(t, 0.0), np.asarray(rows["pfs_event"], dtype=int)
     if origin == "first_pd":
-        start = rows["pfs_months"].to_numpy(dtype=float)
+        start = np.asarray(rows["pfs_months"], dtype=float)
         if kind == "pfs":
-            continued = rows["ttd_months"].to_numpy(dtype=float) > start
+            continued = np.asarray(rows["ttd_months"], dtype=float) > start
             t = np.where(continued, rows["ttd_months"], rows["pfs2_months"])
             e = np.where(continued, rows["ttd_event"], rows["pfs2_event"])
         else:
-            t = rows[f"{kind}_months"].to_numpy(dtype=float)
-            e = rows[f"{kind}_event"].to_numpy()
+            t = np.asarray(rows[f"{kind}_months"], dtype=float)
+            e = np.asarray(rows[f"{kind}_event"])
         return np.maximum(np.asarray(t, dtype=float) - start, 0.0), np.asarray(e, dtype=int)
-    t = rows[f"{kind}_months"].to_numpy(dtype=float)
-    e = rows[f"{kind}_event"].to_numpy(dtype=int)
+    t = np.asarray(rows[f"{kind}_months"], dtype=float)
+    e = np.asarray(rows[f"{kind}_event"], dtype=int)
     if origin == "consolidation_scan":
         t = np.maximum(t - t0, 0.0)
     return t, e
@@ -292,7 +336,7 @@ def _as_share(km: ModelValue, t: np.ndarray, ev: np.ndarray, at: float) -> Model
 # ---------------------------------------------------------------------------------------------
 
 #: The patients-table columns the targets read (calibration narrows the table to them).
-_USED_COLUMNS = ("strategy", "patient_id", "pfs_months", "pfs_event", "os_months", "os_event",
+_USED_COLUMNS = ("patient_id", "pfs_months", "pfs_event", "os_months", "os_event",
                  "ttd_months", "ttd_event", "pfs2_months", "pfs2_event", "first_pd_pattern",
                  "oligo_pd_at_first_pd", "n_progressing_at_first_pd",
                  "n_visible_at_consolidation", "best_response", "resistance_at_first_pd",
@@ -316,9 +360,8 @@ def model_value(target: Target, results: Results, *, fast: bool = False,
         loop) instead of lifelines: the same medians, rates and hazard ratios; hazard-ratio
         CIs are model-based, not clustered on the patient (wider).
     patients : DataFrame, optional
-        ``results.patients`` or a subset of its columns holding :data:`_USED_COLUMNS`
-        (narrower tables make the row selections faster), or that table's ``_Arms`` shared
-        by the targets of one scenario.
+        ``results.patients`` or a subset of its columns holding :data:`_USED_COLUMNS`, or
+        that table's ``_Arms`` shared by the targets of one scenario.
 
     Returns
     -------
@@ -330,33 +373,40 @@ def model_value(target: Target, results: Results, *, fast: bool = False,
     OligosimInputError
         If the target's arm, reference arm or cohort arm is not a strategy of the run.
     """
+    if not isinstance(patients, _Arms):
+        patients = _Arms.from_frame(results.patients if patients is None else patients)
+    return _model_value(target, patients, results.scenario, results.strategies,
+                        results.parameters, fast=fast)
+
+
+def _model_value(target: Target, arms: _Arms, scenario: Scenario, strategies: Sequence[str],
+                 parameters: ParameterSet, *, fast: bool) -> ModelValue:
+    """:func:`model_value` from the arms of a run of ``scenario`` with ``parameters``."""
     e = target.endpoint
     if e in NOT_COMPUTABLE:
         return ModelValue.not_computable(NOT_COMPUTABLE[e])
     if e in LOCAL_CONTROL_ENDPOINTS and target.value is not None:
-        return _local_control(target, results.parameters)
+        return _local_control(target, parameters)
     if target.value is None:
         return ModelValue.not_computable(_RANGE_ONLY)
-    arms = [target.arm, target.reference_arm,
-            *(c.defined_in for c in (target.cohort, target.reference_cohort) if c is not None)]
-    for a in arms:
-        if a is not None and a not in results.strategies:
+    named = [target.arm, target.reference_arm,
+             *(c.defined_in for c in (target.cohort, target.reference_cohort) if c is not None)]
+    for a in named:
+        if a is not None and a not in strategies:
             raise OligosimInputError(f"target {target.id}: arm {a!r} is not a strategy of "
-                                     f"scenario {results.scenario.name!r}",
-                                     allowed=", ".join(results.strategies))
-    patients = results.patients if patients is None else patients
-    arms = patients if isinstance(patients, _Arms) else _Arms(patients)
-    t0 = (_scan_nearest(results.scenario, target.arm, _OUTCOME_SCAN_MONTHS)
+                                     f"scenario {scenario.name!r}",
+                                     allowed=", ".join(strategies))
+    t0 = (_scan_nearest(scenario, target.arm, _OUTCOME_SCAN_MONTHS)
           if target.time_origin == "consolidation_scan" else 0.0)
     rows, proxy = _cohort_rows(arms, target.arm, target.cohort)
     origin = target.time_origin
     if origin == "first_pd":
-        rows = rows.loc[rows["first_pd_pattern"] != "none"]
+        rows = rows.where(rows["first_pd_pattern"] != "none")
 
     if e.startswith("median_"):
         kind = e.removeprefix("median_").removesuffix("_months")
         if kind == "dor":
-            rows = rows.loc[rows["response_months"].notna()]
+            rows = rows.where(~np.isnan(np.asarray(rows["response_months"], dtype=float)))
         if rows.empty:
             return _EMPTY
         t, ev = _times(rows, kind, origin, t0)
@@ -370,7 +420,7 @@ def model_value(target: Target, results: Results, *, fast: bool = False,
         ref_rows, ref_proxy = _cohort_rows(arms, target.reference_arm,
                                            target.reference_cohort or target.cohort)
         if origin == "first_pd":
-            ref_rows = ref_rows.loc[ref_rows["first_pd_pattern"] != "none"]
+            ref_rows = ref_rows.where(ref_rows["first_pd_pattern"] != "none")
         if rows.empty or ref_rows.empty:
             return _EMPTY
         t1, e1 = _times(rows, kind, origin, t0)
@@ -402,25 +452,26 @@ def model_value(target: Target, results: Results, *, fast: bool = False,
                              f"not estimable: {target.at_months:g} months is beyond the "
                              "cohort's follow-up")
     elif e == "orr":
-        out = _share(rows["best_response"].isin(_RESPONDERS).to_numpy())
+        out = _share(np.isin(rows["best_response"], _RESPONDERS))
     elif e.startswith("share_resistance_"):
         clone = e.removeprefix("share_resistance_")
-        progressed = rows.loc[rows["first_pd_pattern"] != "none", "resistance_at_first_pd"]
-        out = _share((progressed.astype(str) == clone).to_numpy())
+        progressed = rows.where(rows["first_pd_pattern"] != "none")
+        out = _share(progressed["resistance_at_first_pd"] == clone)
         if clone == "bypass":
             out = out.with_proxy(_PROXY_BYPASS)
     elif e == "cns_progression_share":
-        out = _share(rows["cns_progression"].to_numpy(dtype=bool))
+        out = _share(np.asarray(rows["cns_progression"], dtype=bool))
     elif e == "cns_new_lesion_progression_share":
-        out = _share(rows["cns_new_lesion_at_first_pd"].to_numpy(dtype=bool))
+        out = _share(np.asarray(rows["cns_new_lesion_at_first_pd"], dtype=bool))
     elif e == "cns_orr":  # patients without a brain lesion at baseline have no CNS response
-        out = _share(rows["cns_response"].dropna().to_numpy(dtype=bool))
+        response = np.asarray(rows["cns_response"], dtype=float)
+        out = _share(response[~np.isnan(response)] != 0.0)
     elif e == "second_line_osimertinib_share":
-        out = _share((rows["second_line"].astype(str) == "osimertinib").to_numpy())
+        out = _share(rows["second_line"] == "osimertinib")
     elif e == "treatment_death_share":
-        out = _share((rows["death_cause"].astype(str) == "treatment").to_numpy())
+        out = _share(rows["death_cause"] == "treatment")
     elif e in ("grade3_pneumonitis_share", "oesophagitis_share"):
-        out = _share((rows["n_grade3_toxicity"] >= 1).to_numpy())
+        out = _share(np.asarray(rows["n_grade3_toxicity"]) >= 1)
     else:  # pragma: no cover - ENDPOINTS and this function are kept in step by a test
         raise AssertionError(f"endpoint {e} has no computation")
     if e in _PROXY_ENDPOINTS:
@@ -557,6 +608,20 @@ def load_trial_scenarios(targets: Sequence[Target], scenarios_dir: str | Path | 
     return {f: load_scenario(trials_dir / f) for f in groups}
 
 
+def _arms_named(targets: Sequence[Target]) -> set[str]:
+    """The strategies whose patients ``targets`` read (arms, reference arms, cohort arms);
+    only these are simulated in calibration."""
+    named: set[str] = set()
+    for t in targets:
+        if t.endpoint in NOT_COMPUTABLE or t.value is None or (
+                t.endpoint in LOCAL_CONTROL_ENDPOINTS):
+            continue
+        named.update(a for a in (t.arm, t.reference_arm, *(
+            c.defined_in for c in (t.cohort, t.reference_cohort) if c is not None))
+            if a is not None)
+    return named
+
+
 def evaluate_targets(targets: Sequence[Target], scenarios: dict[str, Scenario],
                      parameters: ParameterSet, n_patients: int | None = None,
                      seed: int | None = None, jobs: int | None = None, *,
@@ -571,12 +636,23 @@ def evaluate_targets(targets: Sequence[Target], scenarios: dict[str, Scenario],
     groups = by_scenario(list(targets))
     values: dict[str, ModelValue] = {}
     for done, (file, group) in enumerate(groups.items(), start=1):
-        results = run_scenario(scenarios[file], n_patients, seed, jobs=jobs,
-                               parameters=parameters, economics=not fast)
-        arms = _Arms(results.patients[list(_USED_COLUMNS)])
+        if fast:  # the raw outputs, no patients table (§7 P6)
+            scenario = scenarios[file]
+            named = _arms_named(group) & {s.name for s in scenario.strategy}
+            compiled, outputs = simulate_outputs(scenario, n_patients, seed, jobs,
+                                                 parameters=parameters, strategies=named)
+            arms = _Arms({name: output_arrays(out, np.arange(out.shape[0]), _USED_COLUMNS)
+                          for name, out in outputs.items()})
+            strategies, run_parameters = list(compiled.strategies), compiled.parameters
+        else:
+            results = run_scenario(scenarios[file], n_patients, seed, jobs=jobs,
+                                   parameters=parameters)
+            arms = _Arms.from_frame(results.patients[["strategy", *_USED_COLUMNS]])
+            strategies, run_parameters = results.strategies, results.parameters
+            del results
         for t in group:
-            values[t.id] = model_value(t, results, fast=fast, patients=arms)
-        del results
+            values[t.id] = _model_value(t, arms, scenarios[file], strategies, run_parameters,
+                                        fast=fast)
         if progress is not None:
             progress(done, len(groups), file)
     rows = []

@@ -17,6 +17,8 @@ first PD — an ASSUMPTION standing in for CNS RECIST/RANO response, unconfirmed
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -40,6 +42,42 @@ _CLONE_OR_NONE = ("none", *J.CLONES)
 _DRUG_OR_NONE = ("not_reached", "best_supportive_care", *J.DRUGS[1:])
 
 
+def _categories(col: str) -> tuple[tuple[str, ...], int] | None:
+    """(categories, offset added to the raw code) of a coded column, else None."""
+    if col in _CODES:
+        return tuple(_CODES[col]), 0
+    if col == "resistance_at_first_pd":
+        return _CLONE_OR_NONE, 1
+    if col == "second_line":
+        return _DRUG_OR_NONE, 1
+    return None
+
+
+def output_arrays(out: np.ndarray, patient_ids: np.ndarray,
+                  columns: Sequence[str]) -> dict[str, np.ndarray]:
+    """The patients-table ``columns`` of ``out`` as plain numpy arrays, for calibration's
+    inner loop (no DataFrame): coded columns as object arrays of their labels, booleans as
+    bool, counts as int64, and ``cns_response`` as float 1/0 with NaN where it is missing.
+    ``patient_id`` may be among the columns; ``strategy`` may not."""
+    cols: dict[str, np.ndarray] = {}
+    for col in columns:
+        if col == "patient_id":
+            cols[col] = patient_ids.astype(np.int64)
+            continue
+        x = out[:, L.OUTPUT_COLUMNS.index(col)]
+        coded = _categories(col)
+        if coded is not None:
+            labels, offset = coded
+            cols[col] = np.asarray(labels, dtype=object)[x.astype(np.int64) + offset]
+        elif col in _BOOL:
+            cols[col] = x.astype(bool)
+        elif col in _INT:
+            cols[col] = x.astype(np.int64)
+        else:  # floats, and the nullable booleans as 1/0/NaN
+            cols[col] = x.copy()
+    return cols
+
+
 def patients_frame(out: np.ndarray, patient_ids: np.ndarray, strategy: str) -> pd.DataFrame:
     """One row per patient: ids, strategy, and every OUTPUT_COLUMNS entry, decoded.
 
@@ -53,15 +91,11 @@ def patients_frame(out: np.ndarray, patient_ids: np.ndarray, strategy: str) -> p
         if col == "error":
             continue
         x = out[:, j]
-        if col in _CODES:
-            cols[col] = pd.Categorical.from_codes(x.astype(np.int64),
-                                                  categories=list(_CODES[col]))
-        elif col == "resistance_at_first_pd":
-            cols[col] = pd.Categorical.from_codes(x.astype(np.int64) + 1,
-                                                  categories=list(_CLONE_OR_NONE))
-        elif col == "second_line":
-            cols[col] = pd.Categorical.from_codes(x.astype(np.int64) + 1,
-                                                  categories=list(_DRUG_OR_NONE))
+        coded = _categories(col)
+        if coded is not None:
+            labels, offset = coded
+            cols[col] = pd.Categorical.from_codes(x.astype(np.int64) + offset,
+                                                  categories=list(labels))
         elif col in _BOOL:
             cols[col] = x.astype(bool)
         elif col in _NULLABLE_BOOL:
