@@ -16,8 +16,8 @@ it asserts nothing. Two figures, in one run:
   recorded since 2026-12-07; older files give the first part only). When given, P6's
   ``met`` is judged on it. The short run
   starts at the literature defaults, where an evaluation is about twice as fast as near the
-  calibrated point, so its extrapolation under-states a refit (20.4 min extrapolated against
-  33.0 min measured for the same budget on 2026-11-27).
+  calibrated point, so its extrapolation under-states a refit (9.9 min extrapolated against
+  27.2 min measured for the search and chain of the same budget on 2026-12-07).
 
 Usage (from the repository root)::
 
