@@ -215,6 +215,19 @@ def test_unreached_median_reports_the_follow_up(results: Results) -> None:
     assert mv.bound == 50.0
 
 
+@pytest.mark.parametrize("endpoint", ["median_pfs_months", "orr",
+                                      "share_resistance_t790m", "cns_orr"])
+def test_an_arm_without_patients_in_the_table_is_not_estimable(results: Results,
+                                                               endpoint: str) -> None:
+    """A strategy of the run with no rows in the table (a table cut to one arm): no
+    simulated patient, so NaN with the 'not estimable' reason, not an error."""
+    p = results.patients.loc[results.patients["strategy"] == "tki_alone"]
+    res = Results(results.scenario, ARMS, p, 1, 5, results.parameters)
+    mv = model_value(_target(endpoint=endpoint, value=0.5, arm="lat"), res)
+    assert math.isnan(mv.value)
+    assert mv.status.startswith("not estimable: no simulated patient"), mv.status
+
+
 def test_unknown_arm_is_an_input_error(results: Results) -> None:
     """A target naming a strategy the scenario lacks is refused with the allowed names."""
     with pytest.raises(OligosimInputError, match="tki_alone, lat"):
