@@ -1,12 +1,16 @@
 """Calibration wall time: P6 of DESIGN.md §7 (calibration to all targets ≤ 30 min on 2 cores).
 
 A benchmark, not a test: it measures and writes JSON (``benchmarks/results/calibration.json``),
-it asserts nothing. Two figures, in one run:
+it asserts nothing. In one run:
 
 - ``short``: the real command with the default settings but a short budget (``--generations
   G --steps S``, default 3 and 2) in a fresh process; evaluations per second of wall time
   (both worker processes busy), and the default budget's wall time extrapolated from it
   (``extrapolated: true``): evaluations of the default budget / that rate.
+- ``evaluation``: seconds per evaluation at the shipped point and at the literature
+  defaults, split into the numba kernel and the scoring around it, and the ratio to scoring
+  the same evaluation through the patients table (the path the inner loop replaced); the two
+  paths alternate in one process (``--reps``, default 5; ``--no-evaluation`` skips it).
 - ``shipped``: the wall time and evaluation count recorded by the calibration shipped in the
   package (``oligosim/data/calibration/calibrated.json``), when it ran in full on this
   machine kind. Other work on the machine during that run slows it; its record says so.
@@ -21,7 +25,7 @@ it asserts nothing. Two figures, in one run:
 
 Usage (from the repository root)::
 
-    python benchmarks/bench_calibration.py            # ~2-3 minutes
+    python benchmarks/bench_calibration.py            # ~3 minutes
     python benchmarks/bench_calibration.py --full RUN/calibrated.json
 """
 
@@ -35,9 +39,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from oligosim.calibration.fit import CalibrationConfig
@@ -55,7 +61,13 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--full", type=Path, default=None, metavar="FILE",
                     help="parameter file of a finished default-budget calibration to record")
+    ap.add_argument("--reps", type=int, default=5,
+                    help="evaluations per path and point in the 'evaluation' figures")
+    ap.add_argument("--no-evaluation", action="store_true",
+                    help="skip the per-evaluation figures")
     args = ap.parse_args()
+    if args.reps < 1:
+        ap.error(f"--reps must be at least 1 (got {args.reps})")
 
     from oligosim.calibration.fit import CalibrationConfig
 
@@ -88,6 +100,7 @@ def main() -> int:
         shipped = {"wall_seconds": s["wall_seconds"], "evaluations": s["n_evaluations"],
                    "config": doc["config"], "created": doc["created"],
                    "note": doc.get("note", "")}
+    evaluation = None if args.no_evaluation else _evaluation_costs(args.reps)
     if full is None:
         met = short["default_budget_seconds"] <= TARGET["target_seconds"]
     else:
@@ -97,13 +110,91 @@ def main() -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                     "platform": platform.platform()},
-        "short": short, "shipped": shipped, "full": full,
+        "short": short, "evaluation": evaluation, "shipped": shipped, "full": full,
         "met": met, "met_judged_on": "short (extrapolated)" if full is None else "full",
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return 0
+
+
+@contextmanager
+def _kernel_clock(seconds: list[float]) -> Iterator[None]:
+    """Add the wall time spent in the numba kernel (``runner.simulate_strategy``) to
+    ``seconds[0]`` while the block runs."""
+    from oligosim import runner
+
+    inner = runner.simulate_strategy
+
+    def timed(*a: Any, **k: Any) -> Any:
+        t = time.perf_counter()
+        try:
+            return inner(*a, **k)
+        finally:
+            seconds[0] += time.perf_counter() - t
+
+    runner.simulate_strategy = timed
+    try:
+        yield
+    finally:
+        runner.simulate_strategy = inner
+
+
+def _evaluation_costs(reps: int) -> dict:
+    """Seconds per calibration evaluation (400 patients, the fit seed, 1 thread: one worker's
+    share of the default run), at the shipped point and at the literature defaults.
+
+    ``inner_loop``: :class:`~oligosim.calibration.objective.Objective` as calibration runs
+    it (raw kernel outputs, only the arms the targets read), split into the kernel and the
+    rest (decoding, estimators, likelihood). ``patients_table``: the same model values via
+    ``run_scenario``'s patients table and ``model_value`` (every arm, no economics), the
+    path the inner loop replaced on 2026-12-07. The two paths alternate, so drift in the
+    machine's speed hits both; medians over ``reps``.
+    """
+    import numpy as np
+
+    from oligosim.calibration.fit import CalibrationConfig
+    from oligosim.calibration.free import to_unit
+    from oligosim.calibration.objective import Objective
+    from oligosim.calibration.targets import by_scenario
+    from oligosim.calibration.validate import load_trial_scenarios, model_value
+    from oligosim.params import default_parameters, literature_parameters
+    from oligosim.runner import run_scenario
+
+    cfg = CalibrationConfig()
+    obj = Objective(cfg.n_patients, cfg.seed, jobs=1)
+    groups = by_scenario(obj.targets)
+    scenarios = load_trial_scenarios(obj.targets)
+
+    def inner(u: Any) -> tuple[float, float]:
+        k = [0.0]
+        with _kernel_clock(k):
+            t = time.perf_counter()
+            obj(u)
+            return time.perf_counter() - t, k[0]
+
+    def table(u: Any) -> float:
+        params = obj.parameters(u)
+        t = time.perf_counter()
+        for file, group in groups.items():
+            res = run_scenario(scenarios[file], cfg.n_patients, cfg.seed, jobs=1,
+                               parameters=params, economics=False)
+            for target in group:
+                model_value(target, res, fast=True)
+        return time.perf_counter() - t
+
+    out = {"n_patients": cfg.n_patients, "threads": 1, "reps": reps}
+    for name, params in (("shipped_point", default_parameters()),
+                         ("literature_defaults", literature_parameters())):
+        u = to_unit(params)
+        inner(u), table(u)  # warm: compilation, caches
+        rows = [(*inner(u), table(u)) for _ in range(reps)]
+        total, kernel, via_table = (float(np.median(c)) for c in zip(*rows, strict=True))
+        out[name] = {"inner_loop_seconds": total, "kernel_seconds": kernel,
+                     "scoring_seconds": total - kernel, "patients_table_seconds": via_table,
+                     "patients_table_over_inner_loop": via_table / total}
+    return out
 
 
 def _full_run(path: Path, cfg: CalibrationConfig) -> dict:
