@@ -148,8 +148,9 @@ def _evaluation_costs(reps: int) -> dict:
     ``inner_loop``: :class:`~oligosim.calibration.objective.Objective` as calibration runs
     it (raw kernel outputs, only the arms the targets read), split into the kernel and the
     rest (decoding, estimators, likelihood). ``patients_table``: the same model values via
-    ``run_scenario``'s patients table and ``model_value`` (every arm, no economics), the
-    path the inner loop replaced on 2026-12-07. The two paths alternate, so drift in the
+    ``run_scenario``'s patients table (every arm, no economics), narrowed to the columns the
+    targets read and split by arm once per scenario, then ``model_value``: the path the
+    inner loop replaced on 2026-12-07. The two paths alternate, so drift in the
     machine's speed hits both; medians over ``reps``.
     """
     import numpy as np
@@ -158,7 +159,12 @@ def _evaluation_costs(reps: int) -> dict:
     from oligosim.calibration.free import to_unit
     from oligosim.calibration.objective import Objective
     from oligosim.calibration.targets import by_scenario
-    from oligosim.calibration.validate import load_trial_scenarios, model_value
+    from oligosim.calibration.validate import (
+        _USED_COLUMNS,
+        _Arms,
+        load_trial_scenarios,
+        model_value,
+    )
     from oligosim.params import default_parameters, literature_parameters
     from oligosim.runner import run_scenario
 
@@ -180,8 +186,9 @@ def _evaluation_costs(reps: int) -> dict:
         for file, group in groups.items():
             res = run_scenario(scenarios[file], cfg.n_patients, cfg.seed, jobs=1,
                                parameters=params, economics=False)
+            arms = _Arms.from_frame(res.patients[["strategy", *_USED_COLUMNS]])  # once
             for target in group:
-                model_value(target, res, fast=True)
+                model_value(target, res, fast=True, patients=arms)
         return time.perf_counter() - t
 
     out = {"n_patients": cfg.n_patients, "threads": 1, "reps": reps}
